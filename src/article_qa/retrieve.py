@@ -1,0 +1,72 @@
+"""Stage 5 — retrieve: dense and lexical scores fused into one ranking.
+
+Dense similarity carries paraphrases and English questions; BM25 over
+script-folded character n-grams carries names, numbers and exact terms in
+either Chinese script. Each side nominates its best candidates; the union is
+scored by a weighted sum of the cosine and the query-normalised BM25 score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import LoadedIndex
+from .records import Passage
+
+# Chosen on eval/questions.jsonl (see eval/report.md, "Ablations").
+DENSE_WEIGHT = 0.5
+CANDIDATES_PER_SIDE = 100
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question prepared once and shared by retrieval and answering."""
+
+    text: str
+    folded: str
+    token_ids: list[int]
+    vector: np.ndarray  # float32 [dimension], unit length
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, *, dense_weight: float = DENSE_WEIGHT) -> None:
+        self._index = index
+        self._dense_weight = dense_weight
+
+    def lexical_ids(self, query_tokens: list[str]) -> list[int]:
+        return self._index.lexical.get_tokens_ids(query_tokens)
+
+    def search(self, query: Query, k: int) -> list[Passage]:
+        """The ``k`` best passages, best first (``k`` clamped to the corpus)."""
+        n_chunks = len(self._index.chunks)
+        k = max(0, min(k, n_chunks))
+        if k == 0:
+            return []
+        ids, dense, lexical = self._candidate_scores(query, min(n_chunks, max(CANDIDATES_PER_SIDE, k)))
+        peak = lexical.max(initial=0.0)
+        lexical_share = lexical / peak if peak > 0 else lexical
+        fused = self._dense_weight * dense + (1.0 - self._dense_weight) * lexical_share
+        order = np.lexsort((ids, -fused))[:k]  # ties go to the earlier chunk
+        return [self._passage(int(ids[i]), float(fused[i])) for i in order]
+
+    def _candidate_scores(self, query: Query, per_side: int):
+        dense_scores, dense_ids = self._index.dense.search(query.vector[None, :], per_side)
+        dense_ids = dense_ids[0][dense_ids[0] >= 0]
+        lexical_all = self._lexical_scores(query.token_ids)
+        lexical_ids = np.argpartition(-lexical_all, per_side - 1)[:per_side] if per_side < len(lexical_all) \
+            else np.arange(len(lexical_all))
+        ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
+        vectors = self._index.dense.reconstruct_batch(ids)
+        return ids, vectors @ query.vector, lexical_all[ids]
+
+    def _lexical_scores(self, token_ids: list[int]) -> np.ndarray:
+        if not token_ids:
+            return np.zeros(len(self._index.chunks), dtype=np.float32)
+        return np.asarray(self._index.lexical.get_scores_from_ids(token_ids), dtype=np.float32)
+
+    def _passage(self, chunk_id: int, score: float) -> Passage:
+        chunk = self._index.chunks[chunk_id]
+        return Passage(text=chunk.text, score=round(score, 6), chunk_id=chunk.chunk_id, section=chunk.section,
+                       paragraph=chunk.paragraph, start=chunk.start, end=chunk.end)
