@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from .errors import ArticleQAError
 
@@ -54,8 +55,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args) -> int:
+    from .index import check_index_target
     from .qa import ArticleQA
 
+    # Before minutes of embedding, not after: a wrong --index fails at once.
+    check_index_target(Path(args.index))
     started = time.perf_counter()
 
     def progress(message: str) -> None:

@@ -24,3 +24,7 @@ class StaleIndexError(ArticleQAError):
 
 class BadQuestionError(ArticleQAError):
     """The question is empty once cleaned, or not text at all."""
+
+
+class IndexLocationError(ArticleQAError):
+    """The index path holds something that is not an index (building there would destroy it)."""

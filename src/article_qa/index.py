@@ -11,7 +11,11 @@ An index folder holds plainly named files:
     bm25/            bm25s index over script-folded chunk text
 
 Builds write to a hidden sibling folder and swap it in at the end, so an
-interrupted build leaves the previous index as it was.
+interrupted build leaves the previous index as it was. The swap is two
+renames (old index aside, new one in); a build killed between them leaves
+the old index parked beside the folder, and the next load puts it back.
+Sibling names carry the builder's pid, so leftovers of dead builds can be
+told from a build still running.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
+import uuid
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import ChunkParams
-from .errors import IndexMissingError, StaleIndexError
+from .errors import IndexLocationError, IndexMissingError, StaleIndexError
 from .fold import fold, tokens
 from .records import Chunk
 
@@ -89,11 +95,23 @@ def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: lis
                sentences: list[tuple[int, int]], chunk_vectors: np.ndarray,
                sentence_vectors: np.ndarray) -> None:
     """Write every file into a temporary sibling folder, then swap it in."""
-    index_dir = Path(index_dir)
+    index_dir = Path(index_dir).absolute()
+    check_index_target(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = index_dir.parent / f".{index_dir.name}.tmp-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    clear_dead_builds(index_dir)
+    # mkdtemp: two builds of one folder (even two threads of one process)
+    # never share a staging folder.
+    staging = Path(tempfile.mkdtemp(prefix=f"{_sibling_prefix(index_dir, 'tmp')}", dir=index_dir.parent))
+    try:
+        _write_files(staging, manifest, article, chunks, sentences, chunk_vectors, sentence_vectors)
+        _swap_in(staging, index_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[Chunk],
+                 sentences: list[tuple[int, int]], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
     (staging / "article.txt").write_text(article, encoding="utf-8")
     with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
         for chunk in chunks:
@@ -104,8 +122,27 @@ def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: lis
     _write_lexical(staging / "bm25", [embedding_text(c) for c in chunks])
     hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
     manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})
+    # The manifest goes last: a folder with a manifest is a complete index.
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
-    _swap_in(staging, index_dir)
+
+
+def check_index_target(index_dir: Path) -> None:
+    """Refuse to build over anything but an index or an empty folder.
+
+    A build replaces the whole folder, so ``--index docs`` by mistake would
+    otherwise delete the user's files.
+    """
+    index_dir = Path(index_dir)
+    if not index_dir.exists() and not index_dir.is_symlink():
+        return
+    if not index_dir.is_dir():
+        raise IndexLocationError(f"{index_dir} is a file, not an index folder; choose another --index.")
+    if (index_dir / "manifest.json").is_file() or not any(index_dir.iterdir()):
+        return
+    raise IndexLocationError(
+        f"{index_dir} holds files but no article-qa index (no manifest.json); building there would "
+        "replace them. Choose a new or empty --index folder."
+    )
 
 
 def _write_dense(path: Path, vectors: np.ndarray) -> None:
@@ -129,11 +166,59 @@ def _write_lexical(path: Path, texts: list[str]) -> None:
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:
-    retired = index_dir.parent / f".{index_dir.name}.old-{os.getpid()}"
-    if index_dir.exists():
+    retired = index_dir.parent / f"{_sibling_prefix(index_dir, 'old')}{uuid.uuid4().hex[:8]}"
+    if index_dir.exists() or index_dir.is_symlink():
         os.replace(index_dir, retired)
     os.replace(staging, index_dir)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _sibling_prefix(index_dir: Path, kind: str) -> str:
+    return f".{index_dir.name}.{kind}-{os.getpid()}-"
+
+
+def _dead_siblings(index_dir: Path, kind: str) -> list[Path]:
+    """Staging (``tmp``) or parked (``old``) folders left by builds that died."""
+    found = []
+    for path in index_dir.parent.glob(f".{index_dir.name}.{kind}-*"):
+        pid = path.name[len(f".{index_dir.name}.{kind}-"):].split("-")[0]
+        if pid.isdigit() and not _process_alive(int(pid)):
+            found.append(path)
+    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def restore_interrupted_swap(index_dir: Path) -> bool:
+    """Put back the index a build parked aside before it died mid-swap."""
+    index_dir = Path(index_dir).absolute()
+    if (index_dir / "manifest.json").is_file():
+        return False
+    for parked in _dead_siblings(index_dir, "old"):
+        if (parked / "manifest.json").is_file():
+            try:
+                if index_dir.is_dir() and not any(index_dir.iterdir()):
+                    index_dir.rmdir()
+                os.replace(parked, index_dir)
+                return True
+            except OSError:  # read-only or busy: report the index as missing
+                return False
+    return False
+
+
+def clear_dead_builds(index_dir: Path) -> None:
+    """Remove staging and parked folders of dead builds (they can be large)."""
+    restore_interrupted_swap(index_dir)
+    for leftover in _dead_siblings(index_dir, "tmp") + _dead_siblings(index_dir, "old"):
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def package_versions() -> dict:
@@ -150,6 +235,7 @@ def package_versions() -> dict:
 def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIndex:
     """Load and check an index folder; raise with the rebuild command if it is off."""
     index_dir = Path(index_dir)
+    restore_interrupted_swap(index_dir)
     manifest = _read_manifest(index_dir)
     rebuild = rebuild_command(manifest.source_path, index_dir, manifest.embedder)
     _check_files(index_dir, manifest, rebuild)
@@ -160,12 +246,7 @@ def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIn
             f"Rebuild it: {rebuild_command(manifest.source_path, index_dir, embedder_name)}"
         )
     dense = _read_dense(index_dir, manifest, rebuild)
-    import bm25s
-
-    try:
-        lexical = bm25s.BM25.load(str(index_dir / "bm25"))
-    except Exception as error:  # bm25s raises assorted OSError/ValueError/JSON errors
-        raise IndexMissingError(f"The BM25 index in {index_dir / 'bm25'} is unreadable. Rebuild it: {rebuild}") from error
+    lexical = _read_lexical(index_dir, manifest, rebuild)
     with open(index_dir / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = [Chunk(**json.loads(line)) for line in handle]
     return LoadedIndex(
@@ -189,6 +270,7 @@ def _read_manifest(index_dir: Path) -> Manifest:
     try:
         fields = json.loads(path.read_text(encoding="utf-8"))
         manifest = Manifest(**fields)
+        _check_manifest_types(manifest)
     except (ValueError, TypeError) as error:
         raise IndexMissingError(
             f"{path} is unreadable or from another version of article-qa. "
@@ -200,6 +282,18 @@ def _read_manifest(index_dir: Path) -> Manifest:
             f"format {FORMAT_VERSION}. Rebuild it: {rebuild_command(manifest.source_path, index_dir, manifest.embedder)}"
         )
     return manifest
+
+
+_MANIFEST_TYPES = {"source_path": str, "source_sha256": str, "embedder": str, "dimension": int,
+                   "n_chunks": int, "file_sha256": dict, "format_version": int}
+
+
+def _check_manifest_types(manifest: Manifest) -> None:
+    """A hand-edited manifest must fail here, not as an AttributeError later."""
+    for name, kind in _MANIFEST_TYPES.items():
+        value = getattr(manifest, name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise TypeError(f"manifest field {name} is {type(value).__name__}, not {kind.__name__}")
 
 
 def _check_files(index_dir: Path, manifest: Manifest, rebuild: str) -> None:
@@ -252,3 +346,20 @@ def _read_dense(index_dir: Path, manifest: Manifest, rebuild: str):
         dense.hnsw.efSearch = HNSW_EF_SEARCH
     return dense
 
+
+
+def _read_lexical(index_dir: Path, manifest: Manifest, rebuild: str):
+    import bm25s
+
+    # bm25/ is not hashed (bm25s owns its file layout), so check its size.
+    try:
+        lexical = bm25s.BM25.load(str(index_dir / "bm25"))
+        n_docs = int(lexical.scores["num_docs"])
+    except Exception as error:  # bm25s raises assorted OSError/ValueError/JSON errors
+        raise IndexMissingError(f"The BM25 index in {index_dir / 'bm25'} is unreadable. Rebuild it: {rebuild}") from error
+    if n_docs != manifest.n_chunks:
+        raise StaleIndexError(
+            f"The BM25 index in {index_dir} holds {n_docs} chunks; the manifest says {manifest.n_chunks}. "
+            f"Rebuild it: {rebuild}"
+        )
+    return lexical
