@@ -37,7 +37,11 @@ class ChunkParams:
 
 
 def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list[Chunk]:
-    """Cut every body paragraph into chunks that keep their section heading."""
+    """Cut every paragraph into chunks that keep their section heading.
+
+    A heading is a chunk of its own (numbered with the paragraph it opens):
+    some facts, such as how many periods a history has, live only there.
+    """
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=params.size,
         chunk_overlap=params.overlap,
@@ -51,6 +55,7 @@ def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list
         text = article.text[span.start:span.end]
         if span.is_heading:
             section = text
+            chunks.append(Chunk(len(chunks), text, span.start, span.end, section, paragraph + 1))
             continue
         paragraph += 1
         for doc in splitter.create_documents([text]):
@@ -61,11 +66,9 @@ def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list
 
 
 def split_sentences(article: Article) -> list[tuple[int, int]]:
-    """Sentence spans ``(start, end)`` over the body paragraphs, in order."""
+    """Sentence spans ``(start, end)`` in order; a heading counts as one sentence."""
     spans = []
     for span in article.spans:
-        if span.is_heading:
-            continue
         for match in _SENTENCE.finditer(article.text, span.start, span.end):
             start, end = _strip_span(article.text, match.start(), match.end())
             if end > start:

@@ -9,6 +9,7 @@ An index folder holds plainly named files:
     sentences.npy    one vector per sentence (the answer stage's evidence)
     faiss.index      chunk vectors: exact inner product, or HNSW when large
     bm25/            bm25s index over script-folded chunk text
+    glossary.json    English word -> the article's Chinese terms (see glossary.py)
 
 Builds write to a hidden sibling folder and swap it in at the end, so an
 interrupted build leaves the previous index as it was. The swap is two
@@ -35,15 +36,16 @@ import numpy as np
 from .chunk import ChunkParams
 from .errors import IndexLocationError, IndexMissingError, StaleIndexError
 from .fold import fold, tokens
+from .glossary import build_glossary
 from .records import Chunk
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Exact search is a few milliseconds up to here; past it HNSW keeps queries
 # fast at the cost of a little recall (measured in eval/scale.py).
 APPROXIMATE_ABOVE_CHUNKS = 20_000
 _HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
-_CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index")
+_CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     dense: object  # faiss.Index
     lexical: object  # bm25s.BM25
+    glossary: dict[str, list[str]]
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:
@@ -88,7 +91,9 @@ def sha256_file(path: Path) -> str:
 
 def embedding_text(chunk: Chunk) -> str:
     """What the dense model sees: the section heading gives the chunk context."""
-    return f"{chunk.section}\n{chunk.text}" if chunk.section else chunk.text
+    if not chunk.section or chunk.text == chunk.section:
+        return chunk.text
+    return f"{chunk.section}\n{chunk.text}"
 
 
 def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: list[Chunk],
@@ -120,6 +125,7 @@ def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[C
     np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32))
     _write_dense(staging / "faiss.index", chunk_vectors)
     _write_lexical(staging / "bm25", [embedding_text(c) for c in chunks])
+    (staging / "glossary.json").write_text(json.dumps(build_glossary(fold(article)), ensure_ascii=False))
     hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
     manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})
     # The manifest goes last: a folder with a manifest is a complete index.
@@ -257,6 +263,7 @@ def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIn
         sentence_vectors=np.load(index_dir / "sentences.npy"),
         dense=dense,
         lexical=lexical,
+        glossary=json.loads((index_dir / "glossary.json").read_text(encoding="utf-8")),
     )
 
 

@@ -17,6 +17,7 @@ from .chunk import ChunkParams, chunk_article, split_sentences
 from .embed import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
+from .glossary import translate
 from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_versions, relative_source,
                     save_index, sha256_file)
 from .ingest import read_article
@@ -123,8 +124,11 @@ class ArticleQA:
     def _prepare(self, question: str) -> tuple[Query, str]:
         text, note = clean_question(question)
         folded = fold(text)
-        token_ids = self._retriever.lexical_ids(tokens(folded))
-        return Query(text=text, folded=folded, token_ids=token_ids, vector=self._vector(folded)), note
+        lexical_tokens = tuple(tokens(folded)) + tuple(
+            token for term in translate(folded, self._index.glossary) for token in tokens(term))
+        query = Query(text=text, folded=folded, lexical_tokens=lexical_tokens,
+                      token_ids=self._retriever.lexical_ids(list(lexical_tokens)), vector=self._vector(folded))
+        return query, note
 
     def _vector(self, folded: str) -> np.ndarray:
         """Question vectors, cached: chat users repeat and retry questions."""

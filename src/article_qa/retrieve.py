@@ -26,6 +26,7 @@ class Query:
 
     text: str
     folded: str
+    lexical_tokens: tuple[str, ...]  # folded n-grams plus translated terms
     token_ids: list[int]
     vector: np.ndarray  # float32 [dimension], unit length
 

@@ -1,0 +1,125 @@
+"""Writes the runner's results: report.json, report.md, report.png, README table."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+QUALITY = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate")
+SPEED = ("retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "build_s", "peak_rss_mb")
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def write_all(results: dict, folder: Path) -> None:
+    (folder / "report.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text(markdown(results), encoding="utf-8")
+    plot(results, folder / "report.png")
+
+
+def summary_table(results: dict) -> str:
+    """The headline table: every system, quality and speed side by side."""
+    columns = QUALITY + ("mean_passage_chars",) + SPEED
+    lines = ["| system | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, row in results["systems"].items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value) -> str:
+    return f"{value:.3f}" if isinstance(value, float) and value < 10 else str(value)
+
+
+def markdown(results: dict) -> str:
+    engine = results["systems"]["article-qa"]
+    ratios = results["speed_vs_baseline"]
+    parts = [
+        "# Evaluation report",
+        f"{results['n_questions']} answerable questions (eval/questions.jsonl), "
+        f"{results['n_offtopic']} off-topic (eval/offtopic.jsonl); produced by `python eval/run.py` "
+        f"in {results.get('eval_seconds', '?')} s.",
+        "## Systems", summary_table(results),
+        "Speed of article-qa as a ratio to the baseline (lower is faster): "
+        + ", ".join(f"{k} ×{v}" for k, v in ratios.items()) + ".",
+        "A hit means the passage contains a gold string (script-folded). A hit inside a long passage is cheap, "
+        "so compare hit rates together with mean_passage_chars.",
+        "## article-qa by language", _split_table(engine["by_lang"]),
+        "## article-qa by question type", _split_table(engine["by_type"]),
+        "## Off-topic abstention by kind",
+        "\n".join(f"- {k}: {v:.3f}" for k, v in engine["offtopic_by_type"].items()),
+        "## article-qa failures (missed in the top 3, or answer without the gold string)",
+        _failures(engine["failures"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _split_table(groups: dict) -> str:
+    columns = ("n", "hit@1", "hit@3", "mrr", "answer_accuracy", "false_abstain_rate")
+    lines = ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, row in groups.items():
+        lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")
+    return "\n".join(lines)
+
+
+def _failures(rows: list[dict]) -> str:
+    if not rows:
+        return "None."
+    out = []
+    for row in rows:
+        out.append(
+            f"- **{row['id']}** ({row['lang']}, {row['type']}) {row['question']}  \n"
+            f"  gold: {' / '.join(row['answers'])}; first hit at rank {row['rank']}  \n"
+            f"  answered: {row['answer'][:160]}  \n"
+            f"  top passage: {row['top_passage'][:160]}"
+        )
+    return "\n".join(out)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(results["systems"])
+    rows = [results["systems"][n] for n in names]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5), gridspec_kw={"width_ratios": [2, 1]})
+    width = 0.8 / len(names)
+    x = np.arange(len(QUALITY))
+    for i, (name, row) in enumerate(zip(names, rows)):
+        left.bar(x + i * width, [row[m] for m in QUALITY], width, label=name)
+    left.set_xticks(x + width * (len(names) - 1) / 2, QUALITY, rotation=20)
+    left.set_ylim(0, 1.05)
+    left.set_title("Quality (higher is better, except false_abstain_rate)")
+    left.legend(fontsize=8)
+    latency = ("retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms")
+    x = np.arange(len(latency))
+    for i, (name, row) in enumerate(zip(names, rows)):
+        right.bar(x + i * width, [row[m] for m in latency], width, label=name)
+    right.set_xticks(x + width * (len(names) - 1) / 2, latency, rotation=20)
+    right.set_yscale("log")
+    right.set_title("Latency per question, ms (log scale)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def readme_table(results: dict) -> str:
+    """The README's results block: main systems only, figures from report.json."""
+    keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate",
+            "mean_passage_chars", "retrieve_p50_ms", "ask_p50_ms")
+    lines = ["| system | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for name in ("article-qa", "langchain-baseline"):
+        row = results["systems"][name]
+        lines.append(f"| {name} | " + " | ".join(_fmt(row[k]) for k in keys) + " |")
+    return "\n".join(lines)
+
+
+def update_readme(results: dict, readme: Path) -> None:
+    text = readme.read_text(encoding="utf-8")
+    block = f"{README_START}\n{readme_table(results)}\n{README_END}"
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"README.md has no {README_START} … {README_END} block to update")
+    readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
