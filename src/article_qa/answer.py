@@ -26,6 +26,7 @@ from .retrieve import Query
 
 ANSWER_PASSAGES = 3
 MAX_QUOTED_SENTENCES = 2
+LEAD_IN_MAX_CHARS = 20
 # Weights and thresholds chosen on eval/questions.jsonl + eval/offtopic.jsonl
 # chosen by grid search on that development set, not on any held-out question.
 COVERAGE_WEIGHT = 0.5
@@ -39,6 +40,9 @@ _ASKS_DATE = re.compile(r"哪一?年|何年|什么时候|什麼時候|何时|何
 _ASKS_NUMBER = re.compile(r"多少|几|幾|第几|第幾|排名|how many|how much|what (?:was|is) the .*(?:index|score|rank)|rank", re.I)
 _HAS_DATE = re.compile(r"\d{4}年|\d{1,2}月|\b(1[89]|20)\d{2}\b")
 _HAS_NUMBER = re.compile(r"\d")
+_ANNOUNCES = re.compile(
+    r"[:：]$|(以下|如下|[一二三四五六七八九十兩两幾几\d]+\s?[個个項项大]?)\S{0,4}[。.]$"
+    r"|\b(following|two|three|four|five|several)\b[^.]{0,40}[.:]$", re.I)
 _CJK_PAIR = re.compile(r"[\u3400-\u9fff]{2}")
 
 NOT_FOUND = {
@@ -65,9 +69,27 @@ def answer_question(query: Query, passages: list[Passage], index: LoadedIndex) -
     if confidence < MIN_CONFIDENCE:
         return _not_found(query)
     best = int(np.argmax(scores))
-    chosen = [best] + [i for i in np.argsort(-scores)[1:MAX_QUOTED_SENTENCES]
-                       if scores[i] >= scores[best] - SECOND_SENTENCE_MARGIN]
-    return _quote([candidates[i] for i in chosen], top, index)
+    chosen = [candidates[best]]
+    follower = candidates[best] + 1
+    if _is_lead_in(_sentence_text(index, candidates[best])) and follower in candidates \
+            and _same_paragraph(index, candidates[best]):
+        chosen.append(follower)
+    else:
+        chosen += [candidates[i] for i in np.argsort(-scores)[1:MAX_QUOTED_SENTENCES]
+                   if scores[i] >= scores[best] - SECOND_SENTENCE_MARGIN]
+    return _quote(chosen, top, index)
+
+
+def _is_lead_in(sentence: str) -> bool:
+    """A sentence that announces what follows ("...in three aspects:", a
+    one-clause topic sentence) answers only together with the next one."""
+    return len(sentence) < LEAD_IN_MAX_CHARS or bool(_ANNOUNCES.search(sentence))
+
+
+def _same_paragraph(index: LoadedIndex, sentence: int) -> bool:
+    """Whether the next sentence continues the same paragraph."""
+    gap = index.article[index.sentences[sentence][1]:index.sentences[sentence + 1][0]]
+    return "\n" not in gap
 
 
 def _candidate_sentences(passages: list[Passage], index: LoadedIndex) -> tuple[list[int], np.ndarray]:

@@ -124,7 +124,8 @@ class ArticleQA:
     def _prepare(self, question: str) -> tuple[Query, str]:
         text, note = clean_question(question)
         folded = fold(text)
-        lexical_tokens = tuple(tokens(folded)) + tuple(
+        # The question's own words count twice: its translations are guesses.
+        lexical_tokens = tuple(tokens(folded)) * 2 + tuple(
             token for term in translate(folded, self._index.glossary) for token in tokens(term))
         query = Query(text=text, folded=folded, lexical_tokens=lexical_tokens,
                       token_ids=self._retriever.lexical_ids(list(lexical_tokens)), vector=self._vector(folded))
