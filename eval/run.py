@@ -45,6 +45,7 @@ def evaluate_engine(variant: systems.EngineVariant, questions, offtopic, *, embe
         result["mean_passage_chars"] = round(systems.engine_mean_passage_chars(qa), 1)
     result["build_s"] = round(build_s, 2)
     result["config"] = dataclasses.asdict(variant)
+    result["peak_rss_mb"] = _peak_rss_mb()
     return result
 
 
@@ -67,7 +68,13 @@ def evaluate_baseline(questions, offtopic, *, embedder=None) -> dict:
     result["build_s"] = round(build_s, 2)
     result["config"] = {"chunk_size": systems.BASELINE_CHUNK_SIZE, "chunk_overlap": systems.BASELINE_CHUNK_OVERLAP,
                         "model": "all-MiniLM-L6-v2", "lexical": None}
+    result["peak_rss_mb"] = _peak_rss_mb()
     return result
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory; each system runs in its own child."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _run_child(spec: dict) -> dict:
@@ -86,7 +93,6 @@ def _child(spec: dict) -> None:
         result = evaluate_baseline(questions, offtopic)
     else:
         result = evaluate_engine(systems.EngineVariant(**spec), questions, offtopic)
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(result, ensure_ascii=False))
 
 

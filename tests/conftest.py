@@ -23,7 +23,7 @@ class FakeEmbedder:
     """
 
     name = "fake-hash"
-    dimension = 64
+    dimension = 256
 
     def embed(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)

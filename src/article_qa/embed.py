@@ -79,7 +79,7 @@ class SentenceTransformerEmbedder:
     def __init__(self, name: str) -> None:
         self.name = name
         self._model = _load_sentence_transformer(name)
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        self.dimension = int(_embedding_dimension(self._model))
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> np.ndarray:
@@ -115,3 +115,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
+
+
+def _embedding_dimension(model) -> int:
+    # sentence-transformers renamed the method; support both spellings.
+    getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    return getter()

