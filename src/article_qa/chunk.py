@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from .errors import ArticleQAError
 from .records import Article, Chunk
 
@@ -42,6 +40,9 @@ def chunk_article(article: Article, params: ChunkParams = ChunkParams()) -> list
     A heading is a chunk of its own (numbered with the paragraph it opens):
     some facts, such as how many periods a history has, live only there.
     """
+    # Imported here: LangChain takes a second to import and only builds need it.
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     splitter = RecursiveCharacterTextSplitter(
         chunk_size=params.size,
         chunk_overlap=params.overlap,
