@@ -207,19 +207,14 @@ def test_plain_text_keeps_asterisks_and_underscores(tmp_path):
 
 
 # ---- an English article built and questioned end to end ---------------------------
-# Since headings became chunks and sentences (chunk.py), a bare title can
-# outscore the dated sentence: the answer quotes "The River Town Bridge".
-HEADING_QUOTED = pytest.mark.xfail(strict=True, reason="answer stage quotes a heading alone (engine bug, reported)")
 ENGLISH_QUESTIONS = [
-    pytest.param("When did the River Town bridge open?",
-                 "The River Town bridge opened in 1932 after four years of construction.", marks=HEADING_QUOTED),
+    ("When did the River Town bridge open?", "The River Town bridge opened in 1932 after four years of construction."),
     ("Until when did the bridge carry trams?", "It carried trams until 1958, when buses replaced them."),
     ("How long is the main span?", "The main span is 240 metres long and rests on two granite piers."),
     ("When does the museum beside the bridge open?",
      "A museum beside the bridge opens on weekends from May to September."),
     ("What happened to share prices of the builder?", "Share prices of the builder rose sharply after the opening."),
-    pytest.param("Where did the River Town bridge trams run until 1958?",
-                 "It carried trams until 1958, when buses replaced them.", marks=HEADING_QUOTED),
+    ("Where did the River Town bridge trams run until 1958?", "It carried trams until 1958, when buses replaced them."),
 ]
 
 

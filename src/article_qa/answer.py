@@ -21,6 +21,7 @@ import numpy as np
 from .fold import fold, tokens
 from .glossary import english_words
 from .index import LoadedIndex
+from .ingest import is_heading
 from .records import Answer, Passage
 from .retrieve import Query
 
@@ -68,16 +69,20 @@ def answer_question(query: Query, passages: list[Passage], index: LoadedIndex) -
     confidence = cosines.max() + ARTICLE_COVERAGE_WEIGHT * article_coverage(query, index)
     if confidence < MIN_CONFIDENCE:
         return _not_found(query)
-    best = int(np.argmax(scores))
-    chosen = [candidates[best]]
-    follower = candidates[best] + 1
-    if _is_lead_in(_sentence_text(index, candidates[best])) and follower in candidates \
-            and _same_paragraph(index, candidates[best]):
-        chosen.append(follower)
-    else:
-        chosen += [candidates[i] for i in np.argsort(-scores)[1:MAX_QUOTED_SENTENCES]
-                   if scores[i] >= scores[best] - SECOND_SENTENCE_MARGIN]
-    return _quote(chosen, top, index)
+    return _quote(_choose_sentences(candidates, scores, index), top, index)
+
+
+def _choose_sentences(candidates: list[int], scores: np.ndarray, index: LoadedIndex) -> list[int]:
+    """The best sentence, plus its follower when it only leads in, or plus the
+    runner-up when that scores nearly as well. A heading alone answers nothing."""
+    ranked = [(candidates[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
+    best = ranked[0][0]
+    follower = best + 1
+    if _is_lead_in(_sentence_text(index, best)) and follower in candidates and _continues(index, best):
+        return [best, follower]
+    body = [(s, score) for s, score in ranked if not is_heading(_sentence_text(index, s))] or ranked
+    (best, best_score), runners_up = body[0], body[1:MAX_QUOTED_SENTENCES]
+    return [best] + [s for s, score in runners_up if score >= best_score - SECOND_SENTENCE_MARGIN]
 
 
 def _is_lead_in(sentence: str) -> bool:
@@ -86,8 +91,11 @@ def _is_lead_in(sentence: str) -> bool:
     return len(sentence) < LEAD_IN_MAX_CHARS or bool(_ANNOUNCES.search(sentence))
 
 
-def _same_paragraph(index: LoadedIndex, sentence: int) -> bool:
-    """Whether the next sentence continues the same paragraph."""
+def _continues(index: LoadedIndex, sentence: int) -> bool:
+    """Whether the next sentence continues this one's paragraph, or the
+    section this heading opens."""
+    if is_heading(_sentence_text(index, sentence)):
+        return True
     gap = index.article[index.sentences[sentence][1]:index.sentences[sentence + 1][0]]
     return "\n" not in gap
 
