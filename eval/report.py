@@ -43,6 +43,9 @@ def markdown(results: dict) -> str:
         + ", ".join(f"{k} ×{v}" for k, v in ratios.items()) + ".",
         "A hit means the passage contains a gold string (script-folded). A hit inside a long passage is cheap, "
         "so compare hit rates together with mean_passage_chars.",
+        "## Hit@1 and answer accuracy by language, every system",
+        "Rows after the baseline are ablations of article-qa (`--ablations`): one setting changed at a time.",
+        _language_table(results),
         "## article-qa by language", _split_table(engine["by_lang"]),
         "## article-qa by question type", _split_table(engine["by_type"]),
         "## Off-topic abstention by kind",
@@ -51,6 +54,17 @@ def markdown(results: dict) -> str:
         _failures(engine["failures"]),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def _language_table(results: dict) -> str:
+    languages = sorted(results["systems"]["article-qa"]["by_lang"])
+    header = [f"hit@1 {lang}" for lang in languages] + [f"answer {lang}" for lang in languages]
+    lines = ["| system | " + " | ".join(header) + " |", "|---" * (len(header) + 1) + "|"]
+    for name, row in results["systems"].items():
+        cells = [row["by_lang"][lang]["hit@1"] for lang in languages]
+        cells += [row["by_lang"][lang]["answer_accuracy"] for lang in languages]
+        lines.append(f"| {name} | " + " | ".join(_fmt(c) for c in cells) + " |")
+    return "\n".join(lines)
 
 
 def _split_table(groups: dict) -> str:
