@@ -21,6 +21,7 @@ told from a build still running.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -45,6 +46,7 @@ FORMAT_VERSION = 2
 APPROXIMATE_ABOVE_CHUNKS = 20_000
 _HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
+_SWAP_ATTEMPTS = 20
 _CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json")
 
 
@@ -172,11 +174,26 @@ def _write_lexical(path: Path, texts: list[str]) -> None:
 
 
 def _swap_in(staging: Path, index_dir: Path) -> None:
-    retired = index_dir.parent / f"{_sibling_prefix(index_dir, 'old')}{uuid.uuid4().hex[:8]}"
-    if index_dir.exists() or index_dir.is_symlink():
-        os.replace(index_dir, retired)
-    os.replace(staging, index_dir)
-    shutil.rmtree(retired, ignore_errors=True)
+    """Park the old index, move the new one in, delete the old one.
+
+    Two builds of one folder can interleave their renames; the one that
+    finds the folder refilled goes again, so the last build to finish wins.
+    """
+    for _ in range(_SWAP_ATTEMPTS):
+        retired = index_dir.parent / f"{_sibling_prefix(index_dir, 'old')}{uuid.uuid4().hex[:8]}"
+        try:
+            os.replace(index_dir, retired)
+        except FileNotFoundError:  # a first build, or another build moved it first
+            pass
+        try:
+            os.replace(staging, index_dir)
+            return
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
+    raise IndexLocationError(f"{index_dir} keeps changing under this build; is another build running there?")
 
 
 def _sibling_prefix(index_dir: Path, kind: str) -> str:
