@@ -100,7 +100,7 @@ def _load_sentence_transformer(name: str):
         from sentence_transformers import SentenceTransformer
     except ImportError as error:
         raise ArticleQAError(
-            f"Model {name!r} needs sentence-transformers: pip install sentence-transformers"
+            f"Model {name!r} needs sentence-transformers: pip install 'article-qa[st]'"
         ) from error
     location = name
     if name == PACKAGED_MINILM:
