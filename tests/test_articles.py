@@ -246,3 +246,20 @@ def test_lighthouse_fixture_answers(english_qa):
 def test_article_of_only_widgets_is_refused():
     with pytest.raises(ArticleError, match="no article text"):
         clean_article("\n".join(ENGLISH_JUNK + CHINESE_JUNK))
+
+
+@pytest.mark.slow
+def test_cli_builds_and_answers_a_big5_crlf_article_with_the_real_model(tmp_path, monkeypatch, capsys):
+    """The whole path users take: ``article-qa build`` then ``article-qa ask``, real default model."""
+    import json
+
+    from article_qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "article.txt").write_bytes(TRADITIONAL.replace("\n", "\r\n").encode("big5"))
+    assert main(["build", "article.txt", "--index", "idx"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "政府上網工程是哪一年啟動的？", "--index", "idx", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["found"]
+    assert "政府上網工程於1999年啟動，推動各級政府機關建立網站。" in answer["text"]
