@@ -329,3 +329,22 @@ def test_real_cli_build_killed_midway(tmp_path):
     assert time.monotonic() - started < 120
     assert snapshot(index) == before_files
     assert [ArticleQA.load(index).ask(q).to_dict() for q in QUESTIONS] == before
+
+
+class NarrowFakeEmbedder(FakeEmbedder):
+    """Same name as the index's embedder, another vector size (a changed model behind one name)."""
+
+    dimension = FakeEmbedder.dimension // 2
+
+
+def test_load_index_refuses_an_embedder_of_another_dimension(workspace):
+    from article_qa.index import load_index
+
+    with pytest.raises(StaleIndexError, match=r"dimension .*article-qa build"):
+        load_index(workspace / "index", embedder_name="fake-hash", embedder_dimension=NarrowFakeEmbedder.dimension)
+
+
+@pytest.mark.xfail(strict=True, reason="qa.py: ArticleQA.load must pass embedder_dimension to load_index (reported)")
+def test_article_qa_load_refuses_an_embedder_of_another_dimension(workspace):
+    # Today this loads, and the first question dies on a bare FAISS AssertionError.
+    assert_refused(workspace / "index", StaleIndexError, "dimension", embedder=NarrowFakeEmbedder())

@@ -255,8 +255,14 @@ def package_versions() -> dict:
     return versions
 
 
-def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIndex:
-    """Load and check an index folder; raise with the rebuild command if it is off."""
+def load_index(index_dir: Path, *, embedder_name: str | None = None,
+               embedder_dimension: int | None = None) -> LoadedIndex:
+    """Load and check an index folder; raise with the rebuild command if it is off.
+
+    ``embedder_name``/``embedder_dimension`` describe the embedder the caller
+    will ask with; a mismatch would otherwise surface as a bare FAISS
+    assertion at the first question.
+    """
     index_dir = Path(index_dir)
     restore_interrupted_swap(index_dir)
     manifest = _read_manifest(index_dir)
@@ -267,6 +273,12 @@ def load_index(index_dir: Path, *, embedder_name: str | None = None) -> LoadedIn
         raise StaleIndexError(
             f"The index in {index_dir} was built with {manifest.embedder!r}, not {embedder_name!r}. "
             f"Rebuild it: {rebuild_command(manifest.source_path, index_dir, embedder_name)}"
+        )
+    if embedder_dimension is not None and embedder_dimension != manifest.dimension:
+        command = rebuild_command(manifest.source_path, index_dir, embedder_name or manifest.embedder)
+        raise StaleIndexError(
+            f"The index in {index_dir} holds vectors of dimension {manifest.dimension}; the embedder "
+            f"makes {embedder_dimension}. Rebuild it: {command}"
         )
     dense = _read_dense(index_dir, manifest, rebuild)
     lexical = _read_lexical(index_dir, manifest, rebuild)
