@@ -57,7 +57,8 @@ class ArticleQA:
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None) -> "ArticleQA":
         """Open a built index (default: see :func:`default_index_dir`)."""
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
-        index = load_index(index_dir, embedder_name=embedder.name if embedder else None)
+        index = load_index(index_dir, embedder_name=embedder.name if embedder else None,
+                           embedder_dimension=embedder.dimension if embedder else None)
         return cls(index, embedder or load_embedder(index.manifest.embedder))
 
     @classmethod
