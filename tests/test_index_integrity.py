@@ -344,7 +344,5 @@ def test_load_index_refuses_an_embedder_of_another_dimension(workspace):
         load_index(workspace / "index", embedder_name="fake-hash", embedder_dimension=NarrowFakeEmbedder.dimension)
 
 
-@pytest.mark.xfail(strict=True, reason="qa.py: ArticleQA.load must pass embedder_dimension to load_index (reported)")
 def test_article_qa_load_refuses_an_embedder_of_another_dimension(workspace):
-    # Today this loads, and the first question dies on a bare FAISS AssertionError.
     assert_refused(workspace / "index", StaleIndexError, "dimension", embedder=NarrowFakeEmbedder())
