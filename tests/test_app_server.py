@@ -1,0 +1,138 @@
+"""The real app (shipped index/, real model) on a free 127.0.0.1 port, called over HTTP and MCP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "政府上網工程是哪一年啟動的?"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server_url():
+    import app
+
+    assert app.qa is not None, f"the shipped index did not load: {app.load_error}"
+    _, url, _ = app.serve(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    try:
+        yield url.rstrip("/")
+    finally:
+        app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(server_url):
+    from gradio_client import Client
+
+    return Client(server_url, verbose=False)
+
+
+def test_ask_endpoint_answers_with_a_citation(client):
+    result = client.predict(QUESTION, api_name="/ask")
+    assert result["found"] is True
+    assert "1999" in result["text"] and "[1]" in result["text"]
+    cited = result["passages"][0]
+    assert "1999" in cited["text"] and cited["section"] and cited["end"] > cited["start"]
+    index, start, end = result["evidence"][0]
+    assert index == 0 and cited["start"] <= start < end <= cited["end"]
+
+
+def test_ask_endpoint_declines_in_the_askers_language(client):
+    result = client.predict("How do I make a sourdough starter?", api_name="/ask")
+    assert result["found"] is False and result["passages"] == []
+    assert result["text"] == "The article does not say."
+
+
+def test_retrieve_endpoint_returns_k_passages_with_offsets(client):
+    passages = client.predict("在线服务指数", 5, api_name="/retrieve")
+    assert len(passages) == 5
+    for p in passages:
+        assert {"text", "score", "section", "paragraph", "start", "end"} <= set(p)
+        assert isinstance(p["section"], str) and 0 <= p["start"] < p["end"]
+    assert any("0.9059" in p["text"] for p in passages)
+    scores = [p["score"] for p in passages]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_bad_input_is_a_clear_error_not_a_trace(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client.predict("   ", api_name="/ask")
+    assert "type a question" in str(info.value) and "Traceback" not in str(info.value)
+    with pytest.raises(AppError, match="at least 1"):
+        client.predict("政府", 0, api_name="/retrieve")
+
+
+def test_ui_handlers_are_not_public_api(client):
+    info = client.view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/ask", "/retrieve"}
+
+
+def test_mcp_schema_route_lists_both_tools(server_url):
+    with urllib.request.urlopen(f"{server_url}/gradio_api/mcp/schema", timeout=10) as response:
+        tools = {tool["name"]: tool for tool in json.load(response)}
+    assert set(tools) == {"ask", "retrieve"}
+    assert "citation" in tools["ask"]["description"]
+    assert tools["retrieve"]["inputSchema"]["properties"]["k"]["type"] == "integer"
+
+
+def test_mcp_client_lists_and_calls_the_tools(server_url):
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    async def session_run():
+        async with streamable_http_client(f"{server_url}/gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                listed = await session.list_tools()
+                called = await session.call_tool("ask", {"question": QUESTION})
+                return listed, called
+
+    listed, called = asyncio.run(session_run())
+    assert {tool.name for tool in listed.tools} == {"ask", "retrieve"}
+    assert all(tool.description for tool in listed.tools)
+    text = "".join(getattr(part, "text", "") for part in called.content)
+    assert not called.isError and "1999" in text and "[1]" in text
+
+
+def test_app_runs_from_a_plain_checkout_without_torch(tmp_path):
+    """As on Hugging Face Spaces: article_qa only in ./src, no sentence-transformers needed."""
+    import subprocess
+    import sys
+    import sysconfig
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    site_packages = sysconfig.get_paths()["purelib"]
+    # -S: no site processing, so the editable install's .pth (which points at src/) is not read
+    script = f"""
+import sys
+sys.path.append({site_packages!r})
+sys.path.insert(0, {str(root)!r})
+import app
+assert app.qa is not None, app.load_error
+import article_qa
+print("FILE", article_qa.__file__)
+print("ANSWER", app.ChatApp(app.qa).ask({QUESTION!r})["text"])
+print("TORCH", "torch" in sys.modules, "sentence_transformers" in sys.modules)
+"""
+    result = subprocess.run([sys.executable, "-S", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line[:4] in ("FILE", "ANSW", "TORC"))
+    assert out["FILE"].startswith(str(root / "src"))
+    assert "1999" in out["ANSWER"]
+    assert out["TORCH"] == "False False"
