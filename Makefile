@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml
 # The browser tests drive Debian's chromium (Playwright cannot download its own
 # here); CJK fonts make the Chinese text render.
 browser:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if ! dpkg -s chromium fonts-noto-cjk >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; \
 	  else echo "chromium is missing: sudo apt-get install chromium fonts-noto-cjk (browser tests skip without it)"; fi; \
 	fi
