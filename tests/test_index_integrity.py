@@ -178,7 +178,17 @@ def test_article_edited_after_build(workspace):
     with open(workspace / "article.md", "a", encoding="utf-8") as handle:
         handle.write("\nA new paragraph added after the build.\n")
     message = assert_refused(workspace / "index", StaleIndexError, "article.md", "changed")
-    assert "article-qa build article.md" in message
+    assert f"article-qa build {workspace / 'article.md'} --index {workspace / 'index'}" in message
+
+
+def test_rebuild_command_runs_from_the_current_folder(workspace, monkeypatch, tmp_path_factory):
+    (workspace / "article.md").write_text(ENGLISH_ARTICLE + "\nEdited.\n", encoding="utf-8")
+    monkeypatch.chdir(workspace)
+    with pytest.raises(StaleIndexError, match="Rebuild it: article-qa build article.md --index index --model fake-hash$"):
+        load(Path("index"))
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))  # absolute paths, still runnable
+    with pytest.raises(StaleIndexError, match=f"article-qa build {workspace / 'article.md'} --index {workspace / 'index'} "):
+        load(workspace / "index")
 
 
 def test_article_removed_after_build_still_loads(workspace):

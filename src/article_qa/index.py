@@ -79,8 +79,19 @@ class LoadedIndex:
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:
+    """The command that rebuilds ``index_dir``, runnable from the current folder."""
     model = "" if embedder == "use-multilingual-v3" else f" --model {embedder}"
-    return f"article-qa build {source_path} --index {index_dir}{model}"
+    source = _shell_path(resolve_source(Path(index_dir), source_path))
+    return f"article-qa build {source} --index {_shell_path(Path(index_dir))}{model}"
+
+
+def _shell_path(path: Path) -> str:
+    """Relative to the current folder when under it (short), else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(absolute)
 
 
 def sha256_file(path: Path) -> str:
