@@ -217,8 +217,11 @@ def _dead_siblings(index_dir: Path, kind: str) -> list[Path]:
     for path in index_dir.parent.glob(f".{index_dir.name}.{kind}-*"):
         pid = path.name[len(f".{index_dir.name}.{kind}-"):].split("-")[0]
         if pid.isdigit() and not _process_alive(int(pid)):
-            found.append(path)
-    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+            try:
+                found.append((path.stat().st_mtime, path))
+            except FileNotFoundError:  # another build cleared it just now
+                continue
+    return [path for _, path in sorted(found, reverse=True)]
 
 
 def _process_alive(pid: int) -> bool:
