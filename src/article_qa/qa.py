@@ -18,7 +18,7 @@ from .embed import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
 from .glossary import translate
-from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_versions, relative_source,
+from .index import (LoadedIndex, check_index_target, Manifest, embedding_text, load_index, package_versions, relative_source,
                     save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
@@ -70,6 +70,7 @@ class ArticleQA:
         say = progress or (lambda message: None)
         params = ChunkParams(chunk_size, chunk_overlap)
         article_path, index_dir = Path(article_path), Path(index_dir)
+        check_index_target(index_dir)  # before minutes of embedding, not after
         say(f"ingest: reading {article_path}")
         article = read_article(article_path, encoding=encoding)
         chunks = chunk_article(article, params)
