@@ -103,6 +103,12 @@ def _load_sentence_transformer(name: str):
             f"Model {name!r} needs sentence-transformers: pip install 'article-qa[st]'"
         ) from error
     try:
+        # A model already on disk loads without asking the hub, which on an
+        # offline machine would retry for over a minute before failing.
+        return SentenceTransformer(location, device="cpu", local_files_only=True)
+    except Exception:  # not cached locally: try the hub below
+        pass
+    try:
         return SentenceTransformer(location, device="cpu")
     except Exception as error:  # hub, file and format errors all mean "cannot load"
         raise ArticleQAError(

