@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from pathlib import Path
 
 import numpy as np
@@ -77,3 +78,22 @@ def default_qa_fake(tmp_path_factory) -> ArticleQA:
     """The default article indexed with the fake embedder (shared, read-only)."""
     index_dir = tmp_path_factory.mktemp("default") / "index"
     return ArticleQA.build(DEFAULT_ARTICLE, index_dir=index_dir, embedder=FakeEmbedder())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    """The real app on the shipped index, on a free loopback port, for the session."""
+    import app
+
+    assert app.qa is not None, f"the shipped index did not load: {app.load_error}"
+    _, url, _ = app.serve(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    try:
+        yield url.rstrip("/")
+    finally:
+        app.demo.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import urllib.request
 
 import pytest
@@ -12,24 +11,6 @@ import pytest
 pytestmark = pytest.mark.slow
 
 QUESTION = "政府上網工程是哪一年啟動的?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    import app
-
-    assert app.qa is not None, f"the shipped index did not load: {app.load_error}"
-    _, url, _ = app.serve(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    try:
-        yield url.rstrip("/")
-    finally:
-        app.demo.close()
 
 
 @pytest.fixture(scope="module")

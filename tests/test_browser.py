@@ -8,7 +8,6 @@ Screenshots: tests/artifacts/chat.png (every run) and docs/screenshot.png.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ XSS_IMG = '<img src=x onerror="window.__pwned=1">呢?'
 TIMEOUT_MS = 20_000
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
@@ -47,18 +40,6 @@ def browser():
             yield browser
         finally:
             browser.close()
-
-
-@pytest.fixture(scope="module")
-def server_url():
-    import app
-
-    assert app.qa is not None, f"the shipped index did not load: {app.load_error}"
-    _, url, _ = app.serve(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
-    try:
-        yield url.rstrip("/")
-    finally:
-        app.demo.close()
 
 
 @pytest.fixture
