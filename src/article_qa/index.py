@@ -11,32 +11,24 @@ An index folder holds plainly named files:
     bm25/            bm25s index over script-folded chunk text
     glossary.json    English word -> the article's Chinese terms (see glossary.py)
 
-Builds write to a hidden sibling folder and swap it in at the end, so an
-interrupted build leaves the previous index as it was. The swap is two
-renames (old index aside, new one in); a build killed between them leaves
-the old index parked beside the folder, and the next load puts it back.
-Sibling names carry the builder's pid, so leftovers of dead builds can be
-told from a build still running.
+Builds write to a hidden sibling folder and swap it in at the end
+(``folder.py``), so an interrupted build leaves the previous index as it was.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
-import shutil
-import tempfile
-import uuid
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .chunk import ChunkParams
-from .errors import IndexLocationError, IndexMissingError, StaleIndexError
+from .errors import IndexMissingError, StaleIndexError
 from .fold import fold, tokens
+from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .records import Chunk
 
@@ -46,7 +38,6 @@ FORMAT_VERSION = 2
 APPROXIMATE_ABOVE_CHUNKS = 20_000
 _HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
-_SWAP_ATTEMPTS = 20
 _CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json")
 
 
@@ -113,19 +104,8 @@ def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: lis
                sentences: list[tuple[int, int]], chunk_vectors: np.ndarray,
                sentence_vectors: np.ndarray) -> None:
     """Write every file into a temporary sibling folder, then swap it in."""
-    index_dir = Path(index_dir).absolute()
-    check_index_target(index_dir)
-    index_dir.parent.mkdir(parents=True, exist_ok=True)
-    clear_dead_builds(index_dir)
-    # mkdtemp: two builds of one folder (even two threads of one process)
-    # never share a staging folder.
-    staging = Path(tempfile.mkdtemp(prefix=f"{_sibling_prefix(index_dir, 'tmp')}", dir=index_dir.parent))
-    try:
+    with replaced_folder(index_dir) as staging:
         _write_files(staging, manifest, article, chunks, sentences, chunk_vectors, sentence_vectors)
-        _swap_in(staging, index_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[Chunk],
@@ -143,25 +123,6 @@ def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[C
     manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})
     # The manifest goes last: a folder with a manifest is a complete index.
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
-
-
-def check_index_target(index_dir: Path) -> None:
-    """Refuse to build over anything but an index or an empty folder.
-
-    A build replaces the whole folder, so ``--index docs`` by mistake would
-    otherwise delete the user's files.
-    """
-    index_dir = Path(index_dir)
-    if not index_dir.exists() and not index_dir.is_symlink():
-        return
-    if not index_dir.is_dir():
-        raise IndexLocationError(f"{index_dir} is a file, not an index folder; choose another --index.")
-    if (index_dir / "manifest.json").is_file() or not any(index_dir.iterdir()):
-        return
-    raise IndexLocationError(
-        f"{index_dir} holds files but no article-qa index (no manifest.json); building there would "
-        "replace them. Choose a new or empty --index folder."
-    )
 
 
 def _write_dense(path: Path, vectors: np.ndarray) -> None:
@@ -182,80 +143,6 @@ def _write_lexical(path: Path, texts: list[str]) -> None:
     lexical = bm25s.BM25()
     lexical.index([tokens(fold(text)) or [""] for text in texts], show_progress=False)
     lexical.save(str(path), show_progress=False)
-
-
-def _swap_in(staging: Path, index_dir: Path) -> None:
-    """Park the old index, move the new one in, delete the old one.
-
-    Two builds of one folder can interleave their renames; the one that
-    finds the folder refilled goes again, so the last build to finish wins.
-    """
-    for _ in range(_SWAP_ATTEMPTS):
-        retired = index_dir.parent / f"{_sibling_prefix(index_dir, 'old')}{uuid.uuid4().hex[:8]}"
-        try:
-            os.replace(index_dir, retired)
-        except FileNotFoundError:  # a first build, or another build moved it first
-            pass
-        try:
-            os.replace(staging, index_dir)
-            return
-        except OSError as error:
-            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
-        finally:
-            shutil.rmtree(retired, ignore_errors=True)
-    raise IndexLocationError(f"{index_dir} keeps changing under this build; is another build running there?")
-
-
-def _sibling_prefix(index_dir: Path, kind: str) -> str:
-    return f".{index_dir.name}.{kind}-{os.getpid()}-"
-
-
-def _dead_siblings(index_dir: Path, kind: str) -> list[Path]:
-    """Staging (``tmp``) or parked (``old``) folders left by builds that died."""
-    found = []
-    for path in index_dir.parent.glob(f".{index_dir.name}.{kind}-*"):
-        pid = path.name[len(f".{index_dir.name}.{kind}-"):].split("-")[0]
-        if pid.isdigit() and not _process_alive(int(pid)):
-            try:
-                found.append((path.stat().st_mtime, path))
-            except FileNotFoundError:  # another build cleared it just now
-                continue
-    return [path for _, path in sorted(found, reverse=True)]
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's live process
-        return True
-    return True
-
-
-def restore_interrupted_swap(index_dir: Path) -> bool:
-    """Put back the index a build parked aside before it died mid-swap."""
-    index_dir = Path(index_dir).absolute()
-    if (index_dir / "manifest.json").is_file():
-        return False
-    for parked in _dead_siblings(index_dir, "old"):
-        if (parked / "manifest.json").is_file():
-            try:
-                if index_dir.is_dir() and not any(index_dir.iterdir()):
-                    index_dir.rmdir()
-                os.replace(parked, index_dir)
-                return True
-            except OSError:  # read-only or busy: report the index as missing
-                return False
-    return False
-
-
-def clear_dead_builds(index_dir: Path) -> None:
-    """Remove staging and parked folders of dead builds (they can be large)."""
-    restore_interrupted_swap(index_dir)
-    for leftover in _dead_siblings(index_dir, "tmp") + _dead_siblings(index_dir, "old"):
-        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def package_versions() -> dict:

@@ -18,7 +18,8 @@ from .embed import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
 from .glossary import translate
-from .index import (LoadedIndex, Manifest, check_index_target, embedding_text, load_index, package_versions,
+from .folder import check_index_target
+from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_versions,
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
