@@ -120,14 +120,19 @@ def plot(results: dict, path: Path) -> None:
 
 
 def readme_table(results: dict) -> str:
-    """The README's results block: main systems only, figures from report.json."""
+    """The README's results block, figures from report.json: the two systems,
+    abstention by kind, and hit@1/answer accuracy by language for every system
+    (ablations included when the run had them)."""
     keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate",
             "mean_passage_chars", "retrieve_p50_ms", "ask_p50_ms")
     lines = ["| system | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for name in ("article-qa", "langchain-baseline"):
         row = results["systems"][name]
         lines.append(f"| {name} | " + " | ".join(_fmt(row[k]) for k in keys) + " |")
-    return "\n".join(lines)
+    abstention = results["systems"]["article-qa"]["offtopic_by_type"]
+    declined = ", ".join(f"{kind}: {share:.3f}" for kind, share in abstention.items())
+    return "\n".join(lines) + f"\n\narticle-qa declines off-topic questions by kind: {declined}.\n\n" \
+        + _language_table(results)
 
 
 def update_readme(results: dict, readme: Path) -> None:
