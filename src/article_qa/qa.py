@@ -127,22 +127,25 @@ class ArticleQA:
     def _prepare(self, question: str) -> tuple[Query, str]:
         text, note = clean_question(question)
         folded = fold(text)
+        # Folding serves the lexical side; the embedder reads the question as
+        # written (it knows both scripts, and case), which measured better.
         # The question's own words count twice: its translations are guesses.
         lexical_tokens = tuple(tokens(folded)) * 2 + tuple(
             token for term in translate(folded, self._index.glossary) for token in tokens(term))
         query = Query(text=text, folded=folded, lexical_tokens=lexical_tokens,
-                      token_ids=self._retriever.lexical_ids(list(lexical_tokens)), vector=self._vector(folded))
+                      token_ids=self._retriever.lexical_ids(list(lexical_tokens)),
+                      vector=self._vector(unicodedata.normalize("NFKC", text)))
         return query, note
 
-    def _vector(self, folded: str) -> np.ndarray:
+    def _vector(self, text: str) -> np.ndarray:
         """Question vectors, cached: chat users repeat and retry questions."""
         with self._vectors_lock:
-            if folded in self._vectors:
-                self._vectors.move_to_end(folded)
-                return self._vectors[folded]
-        vector = self._embedder.embed([folded])[0]
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = self._embedder.embed([text])[0]
         with self._vectors_lock:
-            self._vectors[folded] = vector
+            self._vectors[text] = vector
             if len(self._vectors) > _QUERY_CACHE_SIZE:
                 self._vectors.popitem(last=False)
         return vector
