@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -119,9 +120,7 @@ class ArticleQA:
         query, note = self._prepare(question)
         passages = self._retriever.search(query, k=3)
         answer = answer_question(query, passages, self._index)
-        if note:
-            answer = Answer(answer.found, answer.text, answer.passages, answer.evidence, note)
-        return answer
+        return dataclasses.replace(answer, note=note) if note else answer
 
     # ---- internals ------------------------------------------------------
     def _prepare(self, question: str) -> tuple[Query, str]:
