@@ -49,11 +49,15 @@ def check_index_target(index_dir: Path) -> None:
     otherwise delete the user's files.
     """
     index_dir = Path(index_dir)
-    if not index_dir.exists() and not index_dir.is_symlink():
+    # One listing, not exists/is_dir/iterdir in turn: another build may swap
+    # the folder away between separate checks.
+    try:
+        names = {entry.name for entry in os.scandir(index_dir)}
+    except FileNotFoundError:  # nothing there yet (or a dangling link): a new index
         return
-    if not index_dir.is_dir():
-        raise IndexLocationError(f"{index_dir} is a file, not an index folder; choose another --index.")
-    if (index_dir / "manifest.json").is_file() or not any(index_dir.iterdir()):
+    except NotADirectoryError:
+        raise IndexLocationError(f"{index_dir} is a file, not an index folder; choose another --index.") from None
+    if not names or "manifest.json" in names:
         return
     raise IndexLocationError(
         f"{index_dir} holds files but no article-qa index (no manifest.json); building there would "
