@@ -11,8 +11,10 @@ STAMP := $(VENV)/.installed
 run: $(STAMP)
 	$(PY) app.py
 
+# pyflakes-level lint first (unused imports, undefined names), then pytest.
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
 test: $(STAMP) browser
+	$(VENV)/bin/ruff check --select F src app.py eval tests
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
