@@ -15,6 +15,7 @@ is low: a question about the weather shares neither meaning nor words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -133,11 +134,18 @@ def _score_sentences(query: Query, candidates: list[int], passage_ranks: np.ndar
     for i, sentence in enumerate(candidates):
         text = _sentence_text(index, sentence)
         if question_terms:
-            coverages[i] = len(question_terms & set(tokens(fold(text)))) / len(question_terms)
+            coverages[i] = len(question_terms & _sentence_terms(text)) / len(question_terms)
         if kind is not None and kind.search(text):
             bonus[i] = KIND_BONUS
     scores = cosines + COVERAGE_WEIGHT * coverages + bonus - PASSAGE_RANK_PENALTY * passage_ranks
     return scores, cosines
+
+
+@lru_cache(maxsize=8192)
+def _sentence_terms(sentence: str) -> frozenset[str]:
+    """A sentence's folded terms, kept: the same sentences come back question
+    after question, and folding them each time was the answer stage's hot spot."""
+    return frozenset(tokens(fold(sentence)))
 
 
 def _article_terms(query: Query, index: LoadedIndex) -> set[str]:

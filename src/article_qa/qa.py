@@ -18,8 +18,8 @@ from .chunk import ChunkParams, chunk_article, split_sentences
 from .embed import DEFAULT_MODEL, Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
-from .glossary import translate
 from .folder import check_index_target
+from .glossary import translate
 from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_versions,
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
