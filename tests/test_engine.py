@@ -140,10 +140,32 @@ def test_tokens_are_cjk_unigrams_bigrams_and_words():
 
 
 def test_glossary_translates_english_words_to_article_terms(default_qa_fake):
-    terms = translate("Which magazine published it?", default_qa_fake._index.glossary)
-    assert "杂志" in terms
+    magazine, published = translate("Which magazine published it?", default_qa_fake._index.glossary)
+    assert magazine["杂志"] == 1.0  # "magazine" is the whole gloss of 杂志
+    assert magazine["时代"] < 1.0  # one word of a longer gloss ("Time magazine") is a weaker sense
+    assert "发表" in published
     assert translate("Which magazine published it?", {}) == []
     assert english_words("The Projects were launched") == ["project", "launch"]
+    assert english_words("construction") == english_words("to construct")
+
+
+def test_structured_query_scores_each_english_word_by_the_mean_of_its_senses(default_qa_fake):
+    """A word's translations are averaged (weighted), so a word with a dozen
+    loose senses weighs no more than a word with one exact sense."""
+    from article_qa.retrieve import Query
+
+    lexical = default_qa_fake._index.lexical
+    ids = {term: tuple(lexical.get_tokens_ids(tokens(term))) for term in ("政府", "上网", "工程", "年")}
+    own = list(ids["年"])
+    translations = (((1.0, ids["政府"]), (0.5, ids["上网"])), ((1.0, ids["工程"]),))
+    query = Query(text="x", folded="x", lexical_tokens=(), token_ids=own, translations=translations,
+                  vector=np.zeros(4, dtype=np.float32))
+
+    def bm25(token_ids):
+        return np.asarray(lexical.get_scores_from_ids(list(token_ids)))
+
+    expected = (2 * bm25(own) + (1.0 * bm25(ids["政府"]) + 0.5 * bm25(ids["上网"])) / 1.5 + bm25(ids["工程"]))
+    np.testing.assert_allclose(default_qa_fake._retriever._lexical_scores(query), expected, rtol=1e-5)
 
 
 # ---- retrieve and ask (fake embedder) ------------------------------------

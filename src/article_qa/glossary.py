@@ -16,6 +16,7 @@ package's data file.
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 _STOPWORDS = frozenset("""
@@ -32,37 +33,43 @@ _LATIN_WORD = re.compile(r"[a-z]+")
 _SKIPPED_GLOSS = re.compile(r"^(cl:|variant of|see |surname|abbr\.|old variant|used in|pr\.)", re.I)
 _MAX_GLOSS_WORDS = 4
 _MAX_HEADWORD_CHARS = 4
+_stemmer_lock = threading.Lock()
 
 
 def english_words(text: str) -> list[str]:
-    """Content words of English text, lower-cased and crudely stemmed."""
-    return [_stem(w) for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+    """Content words of English text, lower-cased and Snowball-stemmed, so that
+    a question's "construction" meets a gloss's "to construct"."""
+    words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+    with _stemmer_lock:  # a Snowball stemmer keeps its word in itself: one at a time
+        return _stemmer().stemWords(words)
 
 
-def _stem(word: str) -> str:
-    for suffix, replacement in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ed", ""), ("ly", "")):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)] + replacement
-    return word
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
-def build_glossary(folded_article: str) -> dict[str, list[str]]:
-    """English stem -> the article's (folded) Chinese terms glossed by it."""
+def build_glossary(folded_article: str) -> dict[str, dict[str, float]]:
+    """English stem -> {the article's (folded) Chinese term: how surely the stem
+    translates to it}. A gloss that is the word itself ("China" for 中国) is
+    sure (1.0); a word inside a longer gloss ("capital of the PRC" for 北京)
+    shares the gloss's weight with its other words."""
     headwords = _dictionary()
-    present = _headwords_in(folded_article, headwords)
-    glossary: dict[str, set[str]] = {}
-    for term in present:
-        for stem in _gloss_stems(term, headwords[term]):
-            glossary.setdefault(stem, set()).add(term)
-    return {stem: sorted(terms) for stem, terms in sorted(glossary.items())}
+    glossary: dict[str, dict[str, float]] = {}
+    for term in sorted(_headwords_in(folded_article, headwords)):
+        for stem, weight in _gloss_stems(term, headwords[term]).items():
+            terms = glossary.setdefault(stem, {})
+            terms[term] = max(weight, terms.get(term, 0.0))
+    return {stem: terms for stem, terms in sorted(glossary.items())}
 
 
-def translate(question: str, glossary: dict[str, list[str]]) -> list[str]:
-    """The article's Chinese terms that the question's English words gloss."""
-    terms: dict[str, None] = {}
-    for stem in english_words(question):
-        terms.update(dict.fromkeys(glossary.get(stem, ())))
-    return list(terms)
+def translate(question: str, glossary: dict[str, dict[str, float]]) -> list[dict[str, float]]:
+    """For each English word of the question that the glossary knows, the
+    article's Chinese terms it may translate to, with their weights."""
+    stems = dict.fromkeys(english_words(question))
+    return [glossary[stem] for stem in stems if stem in glossary]
 
 
 @lru_cache(maxsize=1)
@@ -92,17 +99,19 @@ def _headwords_in(text: str, headwords: dict[str, list[str]]) -> set[str]:
     return found
 
 
-def _gloss_stems(term: str, glosses: list[str]) -> set[str]:
-    """English stems of a term's glosses; single characters only by one-word glosses,
-    since a lone character has many loose senses."""
-    stems = set()
+def _gloss_stems(term: str, glosses: list[str]) -> dict[str, float]:
+    """English stems of a term's glosses, each weighted by 1 / the words in its
+    gloss phrase; single characters only by one-word glosses, since a lone
+    character has many loose senses."""
+    stems: dict[str, float] = {}
     for gloss in glosses:
         gloss = _PARENTHESES.sub(" ", gloss)
         if _SKIPPED_GLOSS.match(gloss.strip()):
             continue
         for phrase in re.split(r"[;,]", gloss):
-            words = english_words(phrase)
+            words = set(english_words(phrase))
             if not words or len(words) > _MAX_GLOSS_WORDS or (len(term) == 1 and len(words) > 1):
                 continue
-            stems.update(words)
+            for word in words:
+                stems[word] = max(1.0 / len(words), stems.get(word, 0.0))
     return stems

@@ -32,7 +32,7 @@ from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .records import Chunk
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 # Exact search is a few milliseconds up to here; past it HNSW keeps queries
 # fast at the cost of a little recall (measured in eval/scale.py).
 APPROXIMATE_ABOVE_CHUNKS = 20_000
@@ -66,7 +66,7 @@ class LoadedIndex:
     sentence_vectors: np.ndarray
     dense: object  # faiss.Index
     lexical: object  # bm25s.BM25
-    glossary: dict[str, list[str]]
+    glossary: dict[str, dict[str, float]]
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:

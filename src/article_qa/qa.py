@@ -128,11 +128,16 @@ class ArticleQA:
         folded = fold(text)
         # Folding serves the lexical side; the embedder reads the question as
         # written (it knows both scripts, and case), which measured better.
-        # The question's own words count twice: its translations are guesses.
-        lexical_tokens = tuple(tokens(folded)) * 2 + tuple(
-            token for term in translate(folded, self._index.glossary) for token in tokens(term))
-        query = Query(text=text, folded=folded, lexical_tokens=lexical_tokens,
-                      token_ids=self._retriever.lexical_ids(list(lexical_tokens)),
+        own_tokens = tokens(folded)
+        translations = [{term: (weight, tokens(term)) for term, weight in word.items()}
+                        for word in translate(folded, self._index.glossary)]
+        lexical_ids = self._retriever.lexical_ids
+        query = Query(text=text, folded=folded,
+                      lexical_tokens=tuple(own_tokens) + tuple(
+                          t for word in translations for _, term_tokens in word.values() for t in term_tokens),
+                      token_ids=lexical_ids(own_tokens),
+                      translations=tuple(tuple((weight, tuple(lexical_ids(term_tokens)))
+                                               for weight, term_tokens in word.values()) for word in translations),
                       vector=self._vector(unicodedata.normalize("NFKC", text)))
         return query, note
 

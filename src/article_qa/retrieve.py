@@ -18,6 +18,8 @@ from .records import Passage
 # Chosen on eval/questions.jsonl (see eval/report.md, "Ablations").
 DENSE_WEIGHT = 0.5
 CANDIDATES_PER_SIDE = 100
+# The question's own words weigh twice a translation: translations are guesses.
+OWN_TOKEN_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +29,10 @@ class Query:
     text: str
     folded: str
     lexical_tokens: tuple[str, ...]  # folded n-grams plus translated terms
-    token_ids: list[int]
+    token_ids: list[int]  # the question's own folded n-grams
+    # Per English word of the question, (weight, token ids) of each article
+    # term that the word may translate to (see glossary.py).
+    translations: tuple[tuple[tuple[float, tuple[int, ...]], ...], ...]
     vector: np.ndarray  # float32 [dimension], unit length
 
 
@@ -55,17 +60,41 @@ class Retriever:
     def _candidate_scores(self, query: Query, per_side: int):
         dense_scores, dense_ids = self._index.dense.search(query.vector[None, :], per_side)
         dense_ids = dense_ids[0][dense_ids[0] >= 0]
-        lexical_all = self._lexical_scores(query.token_ids)
+        lexical_all = self._lexical_scores(query)
         lexical_ids = np.argpartition(-lexical_all, per_side - 1)[:per_side] if per_side < len(lexical_all) \
             else np.arange(len(lexical_all))
         ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
         vectors = self._index.dense.reconstruct_batch(ids)
         return ids, vectors @ query.vector, lexical_all[ids]
 
-    def _lexical_scores(self, token_ids: list[int]) -> np.ndarray:
-        if not token_ids:
-            return np.zeros(len(self._index.chunks), dtype=np.float32)
-        return np.asarray(self._index.lexical.get_scores_from_ids(token_ids), dtype=np.float32)
+    def _lexical_scores(self, query: Query) -> np.ndarray:
+        """BM25 of the question's own n-grams, plus for each English word the
+        weighted mean BM25 of its translations (a structured query): a word
+        with a dozen loose senses then weighs no more than a word with one
+        exact sense, instead of a dozen times more."""
+        terms = [tuple(query.token_ids)] + [ids for word in query.translations for _, ids in word]
+        rows = self._term_scores(terms)
+        own = OWN_TOKEN_WEIGHT * rows[0]
+        if not query.translations:
+            return own
+        weights = np.array([w for word in query.translations for w, _ in word], dtype=np.float32)[:, None]
+        first_rows = np.cumsum([0] + [len(word) for word in query.translations[:-1]])
+        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / np.add.reduceat(weights, first_rows)
+        return own + per_word.sum(axis=0)
+
+    def _term_scores(self, terms: list[tuple[int, ...]]) -> np.ndarray:
+        """BM25 score of every chunk for each term (a list of token ids), as a
+        [terms, chunks] array, summed straight from the index's sparse scores."""
+        scores = self._index.lexical.scores
+        indptr, n_docs = scores["indptr"], len(self._index.chunks)
+        token_ids = np.fromiter((t for term in terms for t in term), dtype=np.int64)
+        term_of_token = np.repeat(np.arange(len(terms)), [len(term) for term in terms])
+        starts = indptr[token_ids]
+        lengths = indptr[token_ids + 1] - starts
+        positions = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        cells = np.repeat(term_of_token, lengths) * n_docs + scores["indices"][positions]
+        summed = np.bincount(cells, weights=scores["data"][positions], minlength=len(terms) * n_docs)
+        return summed.reshape(len(terms), n_docs).astype(np.float32)
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         chunk = self._index.chunks[chunk_id]
