@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import Callable
 
 _STOPWORDS = frozenset("""
 a an the of to in on at by for with from and or as is are was were be been being it its this that these
@@ -65,11 +66,29 @@ def build_glossary(folded_article: str) -> dict[str, dict[str, float]]:
     return {stem: terms for stem, terms in sorted(glossary.items())}
 
 
-def translate(question: str, glossary: dict[str, dict[str, float]]) -> list[dict[str, float]]:
+def translate(question: str, glossary: dict[str, dict[str, float]],
+              in_article: Callable[[str], bool] = lambda phrase: False) -> list[dict[str, float]]:
     """For each English word of the question that the glossary knows, the
-    article's Chinese terms it may translate to, with their weights."""
-    stems = dict.fromkeys(english_words(question))
-    return [glossary[stem] for stem in stems if stem in glossary]
+    article's Chinese terms it may translate to, with their weights; then for
+    each pair of neighbouring words, the joined translations that the article
+    actually contains ("Digital China" -> 数字中国), which reward passages
+    holding the whole phrase over passages holding its words apart."""
+    stems = list(dict.fromkeys(english_words(question)))
+    words = [glossary.get(stem, {}) for stem in stems]
+    phrases = [_phrase_translations(left, right, in_article)
+               for gap in (1, 2) for left, right in zip(words, words[gap:])]
+    return [word for word in words + phrases if word]
+
+
+def _phrase_translations(left: dict[str, float], right: dict[str, float],
+                         in_article: Callable[[str], bool]) -> dict[str, float]:
+    joined = {}
+    for a, wa in left.items():
+        for b, wb in right.items():
+            for phrase in (a + b, b + a):  # English "X of Y" is often Chinese "YX"
+                if in_article(phrase):
+                    joined[phrase] = wa * wb
+    return joined
 
 
 @lru_cache(maxsize=1)

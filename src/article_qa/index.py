@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -67,6 +68,15 @@ class LoadedIndex:
     dense: object  # faiss.Index
     lexical: object  # bm25s.BM25
     glossary: dict[str, dict[str, float]]
+
+    @cached_property
+    def folded_article(self) -> str:
+        return fold(self.article)
+
+    def contains_folded(self, phrase: str) -> bool:
+        """Whether the script-folded article holds ``phrase`` (already folded)."""
+        pair_ok = all(phrase[i:i + 2] in self.lexical.vocab_dict for i in range(len(phrase) - 1))
+        return pair_ok and phrase in self.folded_article  # the pair check spares most scans
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:

@@ -130,7 +130,7 @@ class ArticleQA:
         # written (it knows both scripts, and case), which measured better.
         own_tokens = tokens(folded)
         translations = [{term: (weight, tokens(term)) for term, weight in word.items()}
-                        for word in translate(folded, self._index.glossary)]
+                        for word in translate(folded, self._index.glossary, self._index.contains_folded)]
         lexical_ids = self._retriever.lexical_ids
         query = Query(text=text, folded=folded,
                       lexical_tokens=tuple(own_tokens) + tuple(

@@ -79,7 +79,7 @@ class Retriever:
             return own
         weights = np.array([w for word in query.translations for w, _ in word], dtype=np.float32)[:, None]
         first_rows = np.cumsum([0] + [len(word) for word in query.translations[:-1]])
-        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / np.add.reduceat(weights, first_rows)
+        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / np.maximum(np.add.reduceat(weights, first_rows), 1.0)
         return own + per_word.sum(axis=0)
 
     def _term_scores(self, terms: list[tuple[int, ...]]) -> np.ndarray:
