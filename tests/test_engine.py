@@ -152,12 +152,13 @@ def test_glossary_translates_english_words_to_article_terms(default_qa_fake):
 def test_structured_query_scores_each_english_word_by_the_mean_of_its_senses(default_qa_fake):
     """A word's translations are averaged (weighted), so a word with a dozen
     loose senses weighs no more than a word with one exact sense."""
-    from article_qa.retrieve import Query
+    from article_qa.retrieve import Query, Translation
 
     lexical = default_qa_fake._index.lexical
     ids = {term: tuple(lexical.get_tokens_ids(tokens(term))) for term in ("政府", "上网", "工程", "年")}
     own = list(ids["年"])
-    translations = (((1.0, ids["政府"]), (0.5, ids["上网"])), ((1.0, ids["工程"]),))
+    translations = ((Translation("政府", 1.0, ids["政府"]), Translation("上网", 0.5, ids["上网"])),
+                    (Translation("工程", 1.0, ids["工程"]),))
     query = Query(text="x", folded="x", lexical_tokens=(), token_ids=own, translations=translations,
                   vector=np.zeros(4, dtype=np.float32))
 

@@ -128,28 +128,40 @@ def article_coverage(query: Query, index: LoadedIndex) -> float:
 def _score_sentences(query: Query, candidates: list[int], passage_ranks: np.ndarray, index: LoadedIndex):
     cosines = index.sentence_vectors[candidates] @ query.vector
     question_terms = _article_terms(query, index)
-    coverages = np.zeros(len(candidates), dtype=np.float32)
     kind = _asked_kind(query.text)
+    coverages = np.zeros(len(candidates), dtype=np.float32)
     bonus = np.zeros(len(candidates), dtype=np.float32)
     for i, sentence in enumerate(candidates):
         text = _sentence_text(index, sentence)
-        if question_terms:
-            coverages[i] = len(question_terms & _sentence_terms(text)) / len(question_terms)
+        coverages[i] = _coverage(query, question_terms, _folded_sentence(text))
         if kind is not None and kind.search(text):
             bonus[i] = KIND_BONUS
     scores = cosines + COVERAGE_WEIGHT * coverages + bonus - PASSAGE_RANK_PENALTY * passage_ranks
     return scores, cosines
 
 
+def _coverage(query: Query, question_terms: set[str], sentence: tuple[str, frozenset[str]]) -> float:
+    """Share of the question a sentence holds: its own article terms one by
+    one, and each English word by its surest translation in the sentence."""
+    folded, terms = sentence
+    units = len(question_terms) + len(query.translations)
+    if not units:
+        return 0.0
+    words = sum(max((t.weight for t in word if t.term in folded), default=0.0) for word in query.translations)
+    return (len(question_terms & terms) + words) / units
+
+
 @lru_cache(maxsize=8192)
-def _sentence_terms(sentence: str) -> frozenset[str]:
-    """A sentence's folded terms, kept: the same sentences come back question
-    after question, and folding them each time was the answer stage's hot spot."""
-    return frozenset(tokens(fold(sentence)))
+def _folded_sentence(sentence: str) -> tuple[str, frozenset[str]]:
+    """A sentence folded, and its terms, kept: the same sentences come back
+    question after question, and folding them each time was the answer
+    stage's hot spot."""
+    folded = fold(sentence)
+    return folded, frozenset(tokens(folded))
 
 
 def _article_terms(query: Query, index: LoadedIndex) -> set[str]:
-    """The question's terms that occur somewhere in the article."""
+    """The question's own terms that occur somewhere in the article."""
     vocab = index.lexical.vocab_dict
     return {term for term in query.lexical_tokens if term in vocab}
 

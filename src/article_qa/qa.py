@@ -24,7 +24,7 @@ from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_v
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
-from .retrieve import Query, Retriever
+from .retrieve import Query, Retriever, Translation
 
 MAX_QUESTION_CHARS = 500
 _QUERY_CACHE_SIZE = 256
@@ -129,15 +129,12 @@ class ArticleQA:
         # Folding serves the lexical side; the embedder reads the question as
         # written (it knows both scripts, and case), which measured better.
         own_tokens = tokens(folded)
-        translations = [{term: (weight, tokens(term)) for term, weight in word.items()}
-                        for word in translate(folded, self._index.glossary, self._index.contains_folded)]
         lexical_ids = self._retriever.lexical_ids
-        query = Query(text=text, folded=folded,
-                      lexical_tokens=tuple(own_tokens) + tuple(
-                          t for word in translations for _, term_tokens in word.values() for t in term_tokens),
-                      token_ids=lexical_ids(own_tokens),
-                      translations=tuple(tuple((weight, tuple(lexical_ids(term_tokens)))
-                                               for weight, term_tokens in word.values()) for word in translations),
+        translations = tuple(
+            tuple(Translation(term, weight, tuple(lexical_ids(tokens(term)))) for term, weight in word.items())
+            for word in translate(folded, self._index.glossary, self._index.contains_folded))
+        query = Query(text=text, folded=folded, lexical_tokens=tuple(own_tokens),
+                      token_ids=lexical_ids(own_tokens), translations=translations,
                       vector=self._vector(unicodedata.normalize("NFKC", text)))
         return query, note
 

@@ -23,16 +23,23 @@ OWN_TOKEN_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
+class Translation:
+    term: str  # folded Chinese
+    weight: float  # how surely the English word means it, up to 1
+    token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Query:
     """A question prepared once and shared by retrieval and answering."""
 
     text: str
     folded: str
-    lexical_tokens: tuple[str, ...]  # folded n-grams plus translated terms
-    token_ids: list[int]  # the question's own folded n-grams
-    # Per English word of the question, (weight, token ids) of each article
-    # term that the word may translate to (see glossary.py).
-    translations: tuple[tuple[tuple[float, tuple[int, ...]], ...], ...]
+    lexical_tokens: tuple[str, ...]  # the question's own folded n-grams
+    token_ids: list[int]  # their ids in the BM25 vocabulary
+    # Per English word (or neighbouring pair) of the question, the article
+    # terms it may translate to (see glossary.py).
+    translations: tuple[tuple[Translation, ...], ...]
     vector: np.ndarray  # float32 [dimension], unit length
 
 
@@ -72,12 +79,12 @@ class Retriever:
         weighted mean BM25 of its translations (a structured query): a word
         with a dozen loose senses then weighs no more than a word with one
         exact sense, instead of a dozen times more."""
-        terms = [tuple(query.token_ids)] + [ids for word in query.translations for _, ids in word]
+        terms = [tuple(query.token_ids)] + [t.token_ids for word in query.translations for t in word]
         rows = self._term_scores(terms)
         own = OWN_TOKEN_WEIGHT * rows[0]
         if not query.translations:
             return own
-        weights = np.array([w for word in query.translations for w, _ in word], dtype=np.float32)[:, None]
+        weights = np.array([t.weight for word in query.translations for t in word], dtype=np.float32)[:, None]
         first_rows = np.cumsum([0] + [len(word) for word in query.translations[:-1]])
         per_word = np.add.reduceat(rows[1:] * weights, first_rows) / np.maximum(np.add.reduceat(weights, first_rows), 1.0)
         return own + per_word.sum(axis=0)
