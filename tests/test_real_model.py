@@ -48,3 +48,19 @@ def test_sentence_transformers_backend_with_packaged_minilm(english_article, tmp
     assert "1871" in qa.ask("When was the lighthouse built?").text
     reloaded = ArticleQA.load(tmp_path / "index")
     assert reloaded.retrieve("Who was the last keeper?", k=1)[0].text == qa.retrieve("Who was the last keeper?", k=1)[0].text
+
+
+def test_int8_onnx_forward_pass_matches_the_packages_float_model(shipped):
+    """use_onnx.py rewrites USE's forward pass with int8 weights; it must stay
+    the same model: cosine to the package's own float32 numpy pass >= 0.999,
+    on questions in three scripts, article sentences, and edge-size texts."""
+    import numpy as np
+
+    embedder = shipped._embedder
+    texts = ["政府上網工程是哪一年啟動的?", "政府上网工程是哪一年启动的?", "When did the Government Online Project start?",
+             "", "a", "數字" * 300] + shipped.article.splitlines()[:40]
+    ours = embedder.embed(texts)
+    reference = embedder._forward._backend.encode(texts)
+    reference /= np.linalg.norm(reference, axis=1, keepdims=True)
+    cosines = (ours * reference).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines.min()

@@ -30,7 +30,7 @@ import numpy as np
 from .errors import IndexMissingError, StaleIndexError
 from .fold import fold, tokens
 from .folder import replaced_folder, restore_interrupted_swap
-from .glossary import build_glossary
+from .glossary import FoldedArticle, build_glossary
 from .records import Chunk
 
 FORMAT_VERSION = 3
@@ -70,13 +70,10 @@ class LoadedIndex:
     glossary: dict[str, dict[str, float]]
 
     @cached_property
-    def folded_article(self) -> str:
-        return fold(self.article)
-
-    def contains_folded(self, phrase: str) -> bool:
-        """Whether the script-folded article holds ``phrase`` (already folded)."""
-        pair_ok = all(phrase[i:i + 2] in self.lexical.vocab_dict for i in range(len(phrase) - 1))
-        return pair_ok and phrase in self.folded_article  # the pair check spares most scans
+    def folded_article(self) -> FoldedArticle:
+        """For phrase translations (glossary.py); folded on first use, since
+        only English questions need it."""
+        return FoldedArticle(fold(self.article), self.lexical.vocab_dict)
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:

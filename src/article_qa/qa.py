@@ -132,7 +132,7 @@ class ArticleQA:
         lexical_ids = self._retriever.lexical_ids
         translations = tuple(
             tuple(Translation(term, weight, tuple(lexical_ids(tokens(term)))) for term, weight in word.items())
-            for word in translate(folded, self._index.glossary, self._index.contains_folded))
+            for word in translate(folded, self._index.glossary, self._index.folded_article))
         query = Query(text=text, folded=folded, lexical_tokens=tuple(own_tokens),
                       token_ids=lexical_ids(own_tokens), translations=translations,
                       vector=self._vector(unicodedata.normalize("NFKC", text)))

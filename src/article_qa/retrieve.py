@@ -66,8 +66,14 @@ class Retriever:
 
     def _candidate_scores(self, query: Query, per_side: int):
         dense_scores, dense_ids = self._index.dense.search(query.vector[None, :], per_side)
-        dense_ids = dense_ids[0][dense_ids[0] >= 0]
+        found = dense_ids[0] >= 0
+        dense_ids, dense_scores = dense_ids[0][found], dense_scores[0][found]
         lexical_all = self._lexical_scores(query)
+        n_chunks = len(lexical_all)
+        if len(dense_ids) == n_chunks:  # a small article: FAISS has already scored every chunk
+            dense_all = np.empty(n_chunks, dtype=np.float32)
+            dense_all[dense_ids] = dense_scores
+            return np.arange(n_chunks), dense_all, lexical_all
         lexical_ids = np.argpartition(-lexical_all, per_side - 1)[:per_side] if per_side < len(lexical_all) \
             else np.arange(len(lexical_all))
         ids = np.union1d(dense_ids, lexical_ids).astype(np.int64)
