@@ -21,7 +21,7 @@ import numpy as np
 
 from .fold import fold, tokens
 from .glossary import english_words
-from .index import LoadedIndex
+from .index import LoadedIndex, labelled
 from .ingest import is_heading
 from .records import Answer, Passage
 from .retrieve import Query
@@ -79,17 +79,26 @@ def _choose_sentences(candidates: list[int], scores: np.ndarray, index: LoadedIn
     ranked = [(candidates[i], float(scores[i])) for i in np.argsort(-scores, kind="stable")]
     best = ranked[0][0]
     follower = best + 1
-    if _is_lead_in(_sentence_text(index, best)) and follower in candidates and _continues(index, best):
+    if _is_lead_in(index, best) and follower in candidates and _continues(index, best):
         return [best, follower]
-    body = [(s, score) for s, score in ranked if not is_heading(_sentence_text(index, s))] or ranked
+    body = [(s, score) for s, score in ranked if not _is_heading(index, s)] or ranked
     (best, best_score), runners_up = body[0], body[1:MAX_QUOTED_SENTENCES]
     return [best] + [s for s, score in runners_up if score >= best_score - SECOND_SENTENCE_MARGIN]
 
 
-def _is_lead_in(sentence: str) -> bool:
+def _is_lead_in(index: LoadedIndex, sentence: int) -> bool:
     """A sentence that announces what follows ("...in three aspects:", a
-    one-clause topic sentence) answers only together with the next one."""
-    return len(sentence) < LEAD_IN_MAX_CHARS or bool(_ANNOUNCES.search(sentence))
+    one-clause topic sentence) answers only together with the next one.
+    The byline stands alone: it answers who wrote the article."""
+    text = _sentence_text(index, sentence)
+    if text == index.manifest.byline:
+        return False
+    return len(text) < LEAD_IN_MAX_CHARS or bool(_ANNOUNCES.search(text))
+
+
+def _is_heading(index: LoadedIndex, sentence: int) -> bool:
+    text = _sentence_text(index, sentence)
+    return is_heading(text) and text != index.manifest.byline
 
 
 def _continues(index: LoadedIndex, sentence: int) -> bool:
@@ -133,7 +142,7 @@ def _score_sentences(query: Query, candidates: list[int], passage_ranks: np.ndar
     bonus = np.zeros(len(candidates), dtype=np.float32)
     for i, sentence in enumerate(candidates):
         text = _sentence_text(index, sentence)
-        coverages[i] = _coverage(query, question_terms, _folded_sentence(text))
+        coverages[i] = _coverage(query, question_terms, _folded_sentence(labelled(text, index.manifest.byline)))
         if kind is not None and kind.search(text):
             bonus[i] = KIND_BONUS
     scores = cosines + COVERAGE_WEIGHT * coverages + bonus - PASSAGE_RANK_PENALTY * passage_ranks

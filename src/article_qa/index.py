@@ -100,10 +100,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def embedding_text(chunk: Chunk) -> str:
-    """What the dense model sees: the section heading gives the chunk context."""
+# The byline ("文|北京 李廣乾") names the author without saying so; a label
+# lets "who wrote this?" / "作者是誰?" find it. The embedder reads the full
+# label; BM25 only "byline": in a chunk of two words, "author" outscored the
+# closing note ("(作者係…研究員)") on every question about the author, such
+# as the author's position (measured on eval/questions.jsonl).
+BYLINE_LABEL = "作者 署名 author byline"
+BYLINE_TERMS = "署名 byline"
+
+
+def labelled(text: str, byline: str, label: str = BYLINE_LABEL) -> str:
+    """``text``, prefixed with ``label`` if it is the byline."""
+    return f"{label}\n{text}" if byline and text == byline else text
+
+
+def embedding_text(chunk: Chunk, byline: str = "", label: str = BYLINE_LABEL) -> str:
+    """What the models index: the section heading gives the chunk context,
+    and the byline chunk says that it is the byline."""
     if not chunk.section or chunk.text == chunk.section:
-        return chunk.text
+        return labelled(chunk.text, byline, label)
     return f"{chunk.section}\n{chunk.text}"
 
 
@@ -124,7 +139,7 @@ def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[C
     (staging / "sentences.json").write_text(json.dumps(sentences))
     np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32))
     _write_dense(staging / "faiss.index", chunk_vectors)
-    _write_lexical(staging / "bm25", [embedding_text(c) for c in chunks])
+    _write_lexical(staging / "bm25", [embedding_text(c, manifest.byline, BYLINE_TERMS) for c in chunks])
     (staging / "glossary.json").write_text(json.dumps(build_glossary(fold(article)), ensure_ascii=False))
     hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
     manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})

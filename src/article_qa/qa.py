@@ -20,7 +20,7 @@ from .errors import ArticleQAError, BadQuestionError
 from .fold import fold, tokens
 from .folder import check_index_target
 from .glossary import translate
-from .index import (LoadedIndex, Manifest, embedding_text, load_index, package_versions,
+from .index import (LoadedIndex, Manifest, embedding_text, labelled, load_index, package_versions,
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
@@ -80,8 +80,9 @@ class ArticleQA:
         say(f"chunk: {len(chunks)} chunks of up to {params.size} characters, {len(sentences)} sentences")
         embedder = embedder or load_embedder(model)
         say(f"embed: {len(chunks) + len(sentences)} texts with {embedder.name}")
-        chunk_vectors = _embed_in_batches(embedder, [embedding_text(c) for c in chunks], say, "chunks")
-        sentence_vectors = _embed_in_batches(embedder, [article.text[s:e] for s, e in sentences], say, "sentences")
+        chunk_vectors = _embed_in_batches(embedder, [embedding_text(c, article.byline) for c in chunks], say, "chunks")
+        sentence_vectors = _embed_in_batches(embedder, [labelled(article.text[s:e], article.byline)
+                                                         for s, e in sentences], say, "sentences")
         manifest = Manifest(
             source_path=relative_source(index_dir, article_path), source_sha256=sha256_file(article_path),
             chunk_size=params.size, chunk_overlap=params.overlap, embedder=embedder.name,
