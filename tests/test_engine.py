@@ -149,6 +149,17 @@ def test_glossary_translates_english_words_to_article_terms(default_qa_fake):
     assert english_words("construction") == english_words("to construct")
 
 
+def test_neighbouring_english_words_join_into_phrases_the_article_holds(default_qa_fake):
+    index = default_qa_fake._index
+    groups = translate('the construction of "Digital China"', index.glossary, index.folded_article)
+    phrases = [group for group in groups if "数字中国" in group]
+    assert phrases, groups
+    assert "中国数字" not in [term for group in groups for term in group]  # joins must occur in the article
+    # "X of Y" is often Chinese "YX": "construction of digital" joins as 数字化建设
+    assert any("数字化建设" in group for group in groups)
+    assert translate('"Digital China"', index.glossary) == translate('"Digital China"', index.glossary, None)
+
+
 def test_structured_query_scores_each_english_word_by_the_mean_of_its_senses(default_qa_fake):
     """A word's translations are averaged (weighted), so a word with a dozen
     loose senses weighs no more than a word with one exact sense."""
@@ -184,6 +195,13 @@ def test_retrieve_returns_passages_best_first(default_qa_fake):
 def test_simplified_question_finds_the_traditional_passage(default_qa_fake):
     passages = default_qa_fake.retrieve("政府上网工程是哪一年启动的?", k=1)
     assert "政府上網工程" in passages[0].text
+
+
+def test_the_byline_is_labelled_found_and_quotable(default_qa_fake):
+    """The byline ("文|北京 李廣乾") says nothing about being a byline; its label
+    lets a question about it find it, and unlike a heading it may be quoted alone."""
+    assert default_qa_fake.retrieve("文章的署名是什麼?", k=1)[0].text == "文|北京 李廣乾"
+    assert default_qa_fake.ask("文章的署名是什麼?").text == "文|北京 李廣乾[1]"
 
 
 def test_k_is_clamped_to_the_corpus(default_qa_fake):
