@@ -181,7 +181,7 @@ def stage_timings(qa, questions: list[str]) -> tuple[list[float], list[float]]:
 
     queries = [qa._prepare(q)[0] for q in questions]
     dense = _timings(lambda query: qa._index.dense.search(query.vector[None, :], CANDIDATES_PER_SIDE), queries)
-    lexical = _timings(lambda query: qa._retriever._lexical_scores(query.token_ids), queries)
+    lexical = _timings(lambda query: qa._retriever._lexical_scores(query), queries)
     return dense, lexical
 
 

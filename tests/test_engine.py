@@ -160,6 +160,27 @@ def test_neighbouring_english_words_join_into_phrases_the_article_holds(default_
     assert translate('"Digital China"', index.glossary) == translate('"Digital China"', index.glossary, None)
 
 
+@pytest.mark.parametrize("question, phrases", [
+    ("“三金工程”指哪三項工程?", ("三金工程",)),
+    ("「三金工程」指哪三项工程?", ("三金工程",)),  # either script, any quote marks
+    ('What four areas make up "Digital China"?', ("数字中国",)),  # English quote -> Chinese phrase
+    ("“不在文章裡的詞”是什麼?", ()),  # a quote the article lacks adds nothing
+    ('An unbalanced "quote', ()),
+])
+def test_quoted_phrases_are_found_verbatim_in_the_article(default_qa_fake, question, phrases):
+    from article_qa.retrieve import quoted_phrases
+
+    index = default_qa_fake._index
+    assert quoted_phrases(question, index.glossary, index.folded_article) == phrases
+
+
+def test_a_passage_holding_the_quoted_phrase_ranks_first(default_qa_fake):
+    # Without the quote bonus the passage listing the twelve 金…工程 outranks
+    # the one that names “三金工程” (more 金 and 工程, fewer other words).
+    top = default_qa_fake.retrieve("“三金工程”指哪三項工程?", k=1)[0]
+    assert "三金工程" in top.text
+
+
 def test_structured_query_scores_each_english_word_by_the_mean_of_its_senses(default_qa_fake):
     """A word's translations are averaged (weighted), so a word with a dozen
     loose senses weighs no more than a word with one exact sense."""

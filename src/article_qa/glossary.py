@@ -86,11 +86,22 @@ def translate(question: str, glossary: dict[str, dict[str, float]],
     each pair of nearby words (next or next but one), the joined translations
     that the article contains ("Digital China" -> 数字中国), which reward
     passages holding the whole phrase over passages holding its words apart."""
-    stems = list(dict.fromkeys(english_words(question)))
-    words = [glossary.get(stem, {}) for stem in stems]
+    words = _word_translations(question, glossary)
     phrases = [] if article is None else [
         _phrase_translations(left, right, article) for gap in (1, 2) for left, right in zip(words, words[gap:])]
     return [word for word in words + phrases if word]
+
+
+def translate_phrase(phrase: str, glossary: dict[str, dict[str, float]], article: FoldedArticle) -> list[str]:
+    """The Chinese phrases the article holds that an English phrase's
+    neighbouring words join into, longest first ("Digital China" -> 数字中国)."""
+    words = _word_translations(phrase, glossary)
+    joined = {term for left, right in zip(words, words[1:]) for term in _phrase_translations(left, right, article)}
+    return sorted((t for t in joined if not any(t != other and t in other for other in joined)), key=len, reverse=True)
+
+
+def _word_translations(text: str, glossary: dict[str, dict[str, float]]) -> list[dict[str, float]]:
+    return [glossary.get(stem, {}) for stem in dict.fromkeys(english_words(text))]
 
 
 def _phrase_translations(left: dict[str, float], right: dict[str, float],

@@ -70,6 +70,11 @@ class LoadedIndex:
     glossary: dict[str, dict[str, float]]
 
     @cached_property
+    def folded_chunks(self) -> list[str]:
+        """Each chunk's text folded, for exact phrase matches; on first use."""
+        return [fold(chunk.text) for chunk in self.chunks]
+
+    @cached_property
     def folded_article(self) -> FoldedArticle:
         """For phrase translations (glossary.py); folded on first use, since
         only English questions need it."""

@@ -24,7 +24,7 @@ from .index import (LoadedIndex, Manifest, embedding_text, labelled, load_index,
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
 from .records import Answer, Passage
-from .retrieve import Query, Retriever, Translation
+from .retrieve import Query, Retriever, Translation, quoted_phrases
 
 MAX_QUESTION_CHARS = 500
 _QUERY_CACHE_SIZE = 256
@@ -136,7 +136,8 @@ class ArticleQA:
             for word in translate(folded, self._index.glossary, self._index.folded_article))
         query = Query(text=text, folded=folded, lexical_tokens=tuple(own_tokens),
                       token_ids=lexical_ids(own_tokens), translations=translations,
-                      vector=self._vector(unicodedata.normalize("NFKC", text)))
+                      vector=self._vector(unicodedata.normalize("NFKC", text)),
+                      phrases=quoted_phrases(text, self._index.glossary, self._index.folded_article))
         return query, note
 
     def _vector(self, text: str) -> np.ndarray:

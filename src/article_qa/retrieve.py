@@ -8,10 +8,13 @@ scored by a weighted sum of the cosine and the query-normalised BM25 score.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
+from .fold import fold
+from .glossary import FoldedArticle, translate_phrase
 from .index import LoadedIndex
 from .records import Passage
 
@@ -20,6 +23,23 @@ DENSE_WEIGHT = 0.5
 CANDIDATES_PER_SIDE = 100
 # The question's own words weigh twice a translation: translations are guesses.
 OWN_TOKEN_WEIGHT = 2.0
+# Added to the fused score of a passage holding every quoted phrase (a share
+# for some): quotes mean "this exact term", as in a search engine. 0.1-0.3
+# gave the same rankings on the development set; 0.2 sits in the middle.
+QUOTE_BONUS = 0.2
+_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』|《([^》]+)》|‘([^’]+)’")
+
+
+def quoted_phrases(question: str, glossary: dict, article: FoldedArticle) -> tuple[str, ...]:
+    """The folded phrases that the question quotes and the article holds: a
+    quote as written (either script), or an English quote's words joined into
+    the Chinese phrase they translate to ("Digital China" -> 数字中国)."""
+    found: dict[str, None] = {}
+    for match in _QUOTED.finditer(question):
+        quote = fold(next(group for group in match.groups() if group)).strip()
+        candidates = [quote] + translate_phrase(quote, glossary, article)
+        found.update(dict.fromkeys(c for c in candidates if len(c) > 1 and article.contains(c)))
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,9 @@ class Query:
     # terms it may translate to (see glossary.py).
     translations: tuple[tuple[Translation, ...], ...]
     vector: np.ndarray  # float32 [dimension], unit length
+    # Folded phrases the question quotes (“三金工程”, "Digital China" -> 数字中国)
+    # that occur in the article: a passage holding one exactly is preferred.
+    phrases: tuple[str, ...] = ()
 
 
 class Retriever:
@@ -61,8 +84,15 @@ class Retriever:
         peak = lexical.max(initial=0.0)
         lexical_share = lexical / peak if peak > 0 else lexical
         fused = self._dense_weight * dense + (1.0 - self._dense_weight) * lexical_share
+        if query.phrases:
+            fused = fused + QUOTE_BONUS * self._quoted_share(query.phrases, ids)
         order = np.lexsort((ids, -fused))[:k]  # ties go to the earlier chunk
         return [self._passage(int(ids[i]), float(fused[i])) for i in order]
+
+    def _quoted_share(self, phrases: tuple[str, ...], ids: np.ndarray) -> np.ndarray:
+        """For each candidate, the share of the quoted phrases it holds verbatim."""
+        folded = self._index.folded_chunks
+        return np.array([sum(p in folded[i] for p in phrases) for i in ids], dtype=np.float32) / len(phrases)
 
     def _candidate_scores(self, query: Query, per_side: int):
         dense_scores, dense_ids = self._index.dense.search(query.vector[None, :], per_side)
