@@ -114,33 +114,32 @@ class Retriever:
         """BM25 of the question's own n-grams, plus for each English word the
         weighted mean BM25 of its translations (a structured query): a word
         with a dozen loose senses then weighs no more than a word with one
-        exact sense, instead of a dozen times more."""
-        terms = [tuple(query.token_ids)] + [t.token_ids for word in query.translations for t in word]
-        rows = self._term_scores(terms)
-        own = OWN_TOKEN_WEIGHT * rows[0]
-        if not query.translations:
-            return own
-        weights = np.array([t.weight for word in query.translations for t in word], dtype=np.float32)[:, None]
-        first_rows = np.cumsum([0] + [len(word) for word in query.translations[:-1]])
-        # The weighted mean, except that senses all weak (weights summing
-        # under 1) are not scaled up to look sure.
-        total_weight = np.maximum(np.add.reduceat(weights, first_rows), 1.0)
-        per_word = np.add.reduceat(rows[1:] * weights, first_rows) / total_weight
-        return own + per_word.sum(axis=0)
+        exact sense, instead of a dozen times more. Senses that are all weak
+        (weights summing under 1) are not scaled up to look sure."""
+        coefficients: dict[int, float] = {}
+        for token in query.token_ids:
+            coefficients[token] = coefficients.get(token, 0.0) + OWN_TOKEN_WEIGHT
+        for word in query.translations:
+            total_weight = max(sum(t.weight for t in word), 1.0)
+            for translation in word:
+                for token in translation.token_ids:
+                    coefficients[token] = coefficients.get(token, 0.0) + translation.weight / total_weight
+        return self._weighted_bm25(coefficients)
 
-    def _term_scores(self, terms: list[tuple[int, ...]]) -> np.ndarray:
-        """BM25 score of every chunk for each term (a list of token ids), as a
-        [terms, chunks] array, summed straight from the index's sparse scores."""
+    def _weighted_bm25(self, coefficients: dict[int, float]) -> np.ndarray:
+        """Sum over tokens of coefficient x the token's BM25 score in each chunk,
+        read straight from the index's sparse per-token scores. The mean over
+        translations is linear, so one pass over the postings serves it all."""
         scores = self._index.lexical.scores
         indptr, n_docs = scores["indptr"], len(self._index.chunks)
-        token_ids = np.fromiter((t for term in terms for t in term), dtype=np.int64)
-        term_of_token = np.repeat(np.arange(len(terms)), [len(term) for term in terms])
+        token_ids = np.fromiter(coefficients, dtype=np.int64, count=len(coefficients))
+        weights = np.fromiter(coefficients.values(), dtype=np.float64, count=len(coefficients))
         starts = indptr[token_ids]
         lengths = indptr[token_ids + 1] - starts
         positions = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        cells = np.repeat(term_of_token, lengths) * n_docs + scores["indices"][positions]
-        summed = np.bincount(cells, weights=scores["data"][positions], minlength=len(terms) * n_docs)
-        return summed.reshape(len(terms), n_docs).astype(np.float32)
+        contributions = scores["data"][positions] * np.repeat(weights, lengths)
+        summed = np.bincount(scores["indices"][positions], weights=contributions, minlength=n_docs)
+        return summed.astype(np.float32)
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         chunk = self._index.chunks[chunk_id]
