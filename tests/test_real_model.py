@@ -65,3 +65,18 @@ def test_int8_onnx_forward_pass_matches_the_packages_float_model(shipped):
     reference /= np.linalg.norm(reference, axis=1, keepdims=True)
     cosines = (ours * reference).sum(axis=1)
     assert cosines.min() >= 0.999, cosines.min()
+
+
+def test_embedder_benchmark_runs_and_reports_the_ratio(capsys, monkeypatch):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))
+    import embedder as benchmark
+
+    monkeypatch.setattr(sys, "argv", ["embedder.py", "--rounds", "1"])
+    benchmark.main()
+    out = capsys.readouterr().out
+    assert "ratio onnx / numpy (p50)" in out
+    cosine = float(out.split("min=")[1].split()[0])
+    assert cosine >= 0.999

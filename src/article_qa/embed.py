@@ -48,7 +48,8 @@ class UniversalSentenceEncoder:
     The package's own pure-Python tokenizer takes ~1.5 s to load; the C++
     library reads the same model file in milliseconds and produces identical
     ids, which keeps a fresh process's first answer fast. The forward pass is
-    ``use_onnx.py`` (about 3-4x faster than the package's numpy one).
+    ``use_onnx.py`` (about 4x faster than the package's numpy one; see
+    ``eval/embedder.py``).
     """
 
     name = DEFAULT_MODEL
