@@ -13,17 +13,12 @@ lowest cosine between the two vectors of a text (the price of int8).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import time
-from pathlib import Path
 
 import numpy as np
 
 from article_qa.embed import UniversalSentenceEncoder
-
-EVAL = Path(__file__).resolve().parent
-QUESTION_FILES = (EVAL / "questions.jsonl", EVAL / "offtopic.jsonl")
+from scale import load_questions, time_each
 
 
 def main() -> None:
@@ -31,8 +26,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating timing rounds per pass")
     args = parser.parse_args()
 
-    texts = [json.loads(line)["question"] for path in QUESTION_FILES
-             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = load_questions()
     embedder = UniversalSentenceEncoder(threads=1)
     package = embedder._forward._backend  # the package's NumpyBackend, on the same weights
 
@@ -47,7 +41,7 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, forward in zip(timings, (onnx_pass, numpy_pass)):
             forward(texts[0])  # warm-up
-            timings[name] += _time_each(forward, texts)
+            timings[name] += time_each(forward, texts)
     cosines = [float(onnx_pass(t) @ numpy_pass(t)) for t in texts]
 
     print(f"{len(texts)} texts x {args.rounds} rounds, one at a time, one thread")
@@ -56,15 +50,6 @@ def main() -> None:
     onnx_p50, numpy_p50 = (statistics.median(v) for v in timings.values())
     print(f"ratio onnx / numpy (p50): {onnx_p50 / numpy_p50:.2f}  ({numpy_p50 / onnx_p50:.1f}x faster)")
     print(f"cosine onnx vs numpy: min={min(cosines):.5f}  mean={statistics.fmean(cosines):.5f}")
-
-
-def _time_each(forward, texts: list[str]) -> list[float]:
-    out = []
-    for text in texts:
-        start = time.perf_counter()
-        forward(text)
-        out.append((time.perf_counter() - start) * 1000)
-    return out
 
 
 if __name__ == "__main__":

@@ -152,9 +152,9 @@ def measure(article_path: Path, index_dir: Path, n_queries: int) -> dict:
     qa = ArticleQA.load(index_dir, embedder=embedder)
     load_seconds = time.perf_counter() - started
     questions = load_questions()[:n_queries]
-    cold = _timings(lambda q: qa.retrieve(q, k=5), questions)  # first sight: embeds the question
-    warm = _timings(lambda q: qa.retrieve(q, k=5), questions)  # cached vector: index cost only
-    ask = _timings(qa.ask, questions)
+    cold = time_each(lambda q: qa.retrieve(q, k=5), questions)  # first sight: embeds the question
+    warm = time_each(lambda q: qa.retrieve(q, k=5), questions)  # cached vector: index cost only
+    ask = time_each(qa.ask, questions)
     dense_ms, lexical_ms = stage_timings(qa, questions)
     result = {
         "chunks": qa.n_chunks,
@@ -181,8 +181,8 @@ def stage_timings(qa, questions: list[str]) -> tuple[list[float], list[float]]:
     from article_qa.retrieve import CANDIDATES_PER_SIDE
 
     queries = [qa._prepare(q)[0] for q in questions]
-    dense = _timings(lambda query: qa._index.dense.search(query.vector[None, :], CANDIDATES_PER_SIDE), queries)
-    lexical = _timings(lambda query: qa._retriever._lexical_scores(query), queries)
+    dense = time_each(lambda query: qa._index.dense.search(query.vector[None, :], CANDIDATES_PER_SIDE), queries)
+    lexical = time_each(lambda query: qa._retriever._lexical_scores(query), queries)
     return dense, lexical
 
 
@@ -225,7 +225,8 @@ def load_questions() -> list[str]:
     return questions
 
 
-def _timings(call, questions: list[str]) -> list[float]:
+def time_each(call, questions: list) -> list[float]:
+    """Milliseconds of ``call`` on each item, one after another."""
     out = []
     for question in questions:
         started = time.perf_counter()
