@@ -37,8 +37,9 @@ def quoted_phrases(question: str, glossary: dict, article: PhraseLookup) -> tupl
     found: dict[str, None] = {}
     for match in _QUOTED.finditer(question):
         quote = fold(next(group for group in match.groups() if group)).strip()
-        candidates = [quote] + translate_phrase(quote, glossary, article)
-        found.update(dict.fromkeys(c for c in candidates if len(c) > 1 and article.contains(c)))
+        if len(quote) > 1 and article.contains(quote):
+            found[quote] = None
+        found.update(dict.fromkeys(translate_phrase(quote, glossary, article)))  # held by the article already
     return tuple(found)
 
 
