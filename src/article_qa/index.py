@@ -332,7 +332,6 @@ def _read_dense(index_dir: Path, manifest: Manifest, rebuild: str):
     return dense
 
 
-
 def _read_lexical(index_dir: Path, manifest: Manifest, rebuild: str):
     import bm25s
 

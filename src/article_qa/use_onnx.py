@@ -51,15 +51,22 @@ class _GraphBuilder:
     def matmul(self, x: str, weight: np.ndarray, output: str) -> str:
         """``x @ weight``: the weight stored symmetric int8 with one scale, ``x``
         quantised to uint8 per call (ONNX Runtime fuses the pattern)."""
-        scale = max(float(np.abs(weight).max()), 1e-12) / 127.0
-        quantised = np.clip(np.rint(weight / scale), -127, 127).astype(np.int8)
+        quantised, scale = _int8(weight, per_column=False)
         xq = self.op("DynamicQuantizeLinear", [x], f"{output}.xq")
         self.nodes[-1].output.extend([f"{output}.xs", f"{output}.xz"])
         product = self.op("MatMulInteger", [xq, self.const(f"{output}.wq", quantised), f"{output}.xz"],
                           f"{output}.int")
         as_float = self.op("Cast", [product], f"{output}.f", to=1)  # 1 = FLOAT
-        scales = self.op("Mul", [f"{output}.xs", self.const(f"{output}.ws", np.float32(scale))], f"{output}.s")
+        scales = self.op("Mul", [f"{output}.xs", self.const(f"{output}.ws", scale)], f"{output}.s")
         return self.op("Mul", [as_float, scales], output)
+
+
+def _int8(weight: np.ndarray, *, per_column: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 rounding of ``weight``: the int8 matrix and its float32
+    scale (one number, or one per column)."""
+    peak = np.abs(weight).max(axis=0, keepdims=True) if per_column else np.abs(weight).max()
+    scale = (np.maximum(peak, 1e-12) / 127.0).astype(np.float32)
+    return np.clip(np.rint(weight / scale), -127, 127).astype(np.int8), scale
 
 
 def build_graph(backend) -> bytes:
@@ -101,12 +108,11 @@ def _embedding_projection(g: _GraphBuilder, weight: np.ndarray, table: np.ndarra
     adds only noise that cancels. Quantising the float embedding instead,
     or leaving the bytes uncentred, moved the output by up to 4-40% cosine."""
     zero = np.uint8(round(float(table[::257].mean())))  # a sample of rows is plenty for the mean
-    column_scale = np.maximum(np.abs(weight).max(axis=0, keepdims=True), 1e-12) / 127.0
-    quantised = np.clip(np.rint(weight / column_scale), -127, 127).astype(np.int8)
+    quantised, column_scale = _int8(weight, per_column=True)
     product = g.op("MatMulInteger", ["emb.u8", g.const("proj.wq", quantised), g.const("proj.zero", zero)],
                    "proj.int")
     scaled = g.op("Mul", [g.op("Mul", [g.op("Cast", [product], "proj.f", to=1),
-                                       g.const("proj.ws", column_scale.astype(np.float32))], "proj.cols"),
+                                       g.const("proj.ws", column_scale)], "proj.cols"),
                           "emb.scale"], "proj.scaled")
     row_offset = g.op("Add", [g.op("Mul", ["emb.scale", g.const("proj.zf", np.float32(zero))], "proj.sz"), "emb.lo"],
                       "proj.row_offset")
