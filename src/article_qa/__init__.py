@@ -6,7 +6,7 @@ Importing this package loads no model and reads no file; that happens in
 
 from .errors import ArticleError, ArticleQAError, BadQuestionError, IndexMissingError, StaleIndexError
 from .qa import ArticleQA
-from .records import Answer, Passage
+from .records import Answer, Passage, Response
 
 __all__ = [
     "Answer",
@@ -16,5 +16,6 @@ __all__ = [
     "BadQuestionError",
     "IndexMissingError",
     "Passage",
+    "Response",
     "StaleIndexError",
 ]

@@ -23,8 +23,9 @@ from .glossary import translate
 from .index import (LoadedIndex, Manifest, embedding_text, labelled, load_index, package_versions,
                     rebuild_command, relative_source, save_index, sha256_file)
 from .ingest import read_article
-from .records import Answer, Passage
+from .records import Answer, Passage, Response
 from .retrieve import Query, Retriever, Translation, quoted_phrases
+from .settings import default_index_dir
 
 MAX_QUESTION_CHARS = 500
 _QUERY_CACHE_SIZE = 256
@@ -33,15 +34,6 @@ _QUERY_CACHE_SIZE = 256
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 
 Progress = Callable[[str], None]
-
-
-def default_index_dir() -> Path:
-    """``$ARTICLE_QA_INDEX``, else ``./index``, else the repository's ``index/``."""
-    if os.environ.get("ARTICLE_QA_INDEX"):
-        return Path(os.environ["ARTICLE_QA_INDEX"])
-    if (Path.cwd() / "index" / "manifest.json").is_file():
-        return Path.cwd() / "index"
-    return Path(__file__).resolve().parents[2] / "index"
 
 
 class ArticleQA:
@@ -118,10 +110,18 @@ class ArticleQA:
 
     def ask(self, question: str) -> Answer:
         """An extractive answer with numbered citations, or a plain decline."""
+        return self.respond(question).answer
+
+    def respond(self, question: str, *, k: int = 3) -> Response:
+        """The answer and the ``k`` best passages from one pass: the question
+        is cleaned, embedded and scored once (what a chat turn shows)."""
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise BadQuestionError("k must be a whole number of at least 1.")
         query, note = self._prepare(question)
-        passages = self._retriever.search(query, k=3)
+        passages = self._retriever.search(query, k=max(k, 3))
         answer = answer_question(query, passages, self._index)
-        return dataclasses.replace(answer, note=note) if note else answer
+        answer = dataclasses.replace(answer, note=note) if note else answer
+        return Response(answer=answer, passages=tuple(passages[:k]))
 
     # ---- internals ------------------------------------------------------
     def _prepare(self, question: str) -> tuple[Query, str]:

@@ -59,7 +59,10 @@ class Answer:
     ``text`` quotes article sentences verbatim followed by ``[n]`` marks;
     ``passages[n-1]`` is the passage cited as ``[n]``. ``evidence`` holds
     ``(passage_index, sentence_start, sentence_end)`` with offsets into the
-    clean article, so a UI can highlight the quoted sentence.
+    clean article, so a UI can highlight the quoted sentence. ``short_answer``
+    is the exact phrase that answers (``""`` when none stands out) and
+    ``short_span`` its ``(start, end)`` in the article, always inside a
+    quoted sentence.
     """
 
     found: bool
@@ -67,12 +70,26 @@ class Answer:
     passages: tuple[Passage, ...] = ()
     evidence: tuple[tuple[int, int, int], ...] = ()
     note: str = ""
+    short_answer: str = ""
+    short_span: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         return {
             "found": self.found,
+            "short_answer": self.short_answer,
+            "short_span": list(self.short_span) if self.short_span else None,
             "text": self.text,
             "passages": [p.to_dict() for p in self.passages],
             "evidence": [list(e) for e in self.evidence],
             "note": self.note,
         }
+
+
+@dataclass(frozen=True)
+class Response:
+    """One engine pass over a question: the answer, and the ``k`` passages
+    ranked for it (the answer's cited passages are among the first ones).
+    Chat UIs show both without asking the engine twice."""
+
+    answer: Answer
+    passages: tuple[Passage, ...]
