@@ -238,7 +238,9 @@ def describe_validation(problems: list[dict]) -> str:
 
 class BodyLimit:
     """ASGI middleware: a request under ``prefix`` whose body exceeds ``limit``
-    bytes gets 413 before the body is parsed (declared length or streamed)."""
+    bytes gets 413 before anything parses it, whether its length is declared
+    or it is streamed. The body (at most ``limit`` bytes) is read here and
+    handed on whole."""
 
     def __init__(self, app, *, limit: int, prefix: str) -> None:
         self.app, self.limit, self.prefix = app, limit, prefix
@@ -246,30 +248,27 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
             return await self._too_large(scope, send)
-        received = 0
-        started = False
+        body = await self._read_body(receive)
+        if body is None:
+            return await self._too_large(scope, send)
+        await self.app(scope, _replay(body, receive), send)
 
-        async def counting_receive():
-            nonlocal received
+    async def _read_body(self, receive) -> bytes | None:
+        """The whole body, or ``None`` as soon as it passes the limit."""
+        parts, size = [], 0
+        while True:
             message = await receive()
-            received += len(message.get("body", b""))
-            if received > self.limit:
-                raise _TooLarge
-            return message
-
-        async def tracking_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._too_large(scope, send)
+            if message["type"] != "http.request":  # the client went away
+                return b"".join(parts)
+            parts.append(message.get("body", b""))
+            size += len(parts[-1])
+            if size > self.limit:
+                return None
+            if not message.get("more_body", False):
+                return b"".join(parts)
 
     async def _too_large(self, scope, send) -> None:
         log.warning("rejected %s %s (413): body over %d bytes", scope["method"], scope["path"], self.limit)
@@ -277,8 +276,18 @@ class BodyLimit:
         await response(scope, None, send)
 
 
-class _TooLarge(Exception):
-    pass
+def _replay(body: bytes, receive):
+    """An ASGI ``receive`` that yields ``body`` once, then waits on the real one (disconnects)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 # ------------------------------------------------------------------- UI ----
