@@ -1,0 +1,334 @@
+"""Outside benchmark: article-qa on CMRC 2018 texts, against two baselines.
+
+    python eval/benchmark.py                        # validation split, all three variants
+    python eval/benchmark.py --split train          # for reference: eval/benchmark-train.{md,json}
+    python eval/benchmark.py --variants simplified,cross-script
+    python eval/benchmark.py --update-readme        # copy the quality table into README.md
+    python eval/benchmark.py --json                 # print the summary as one JSON object
+
+Each text (see ``cmrc.py``) is built with ``ArticleQA.build`` in a temporary
+folder and asked its own questions and a dozen questions of another text,
+which it should decline. In the same run, on the same texts: the LangChain
+RAG tutorial baseline (``systems.LangChainBaseline``: its answer is its first
+passage) and a lexical sentence picker (the sentence sharing the most
+character bigrams with the question). Neither baseline ever declines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+EVAL_DIR = Path(__file__).resolve().parent
+ROOT = EVAL_DIR.parent
+sys.path.insert(0, str(EVAL_DIR))
+
+import cmrc  # noqa: E402
+from scoring import contains_gold  # noqa: E402
+from systems import BaselineAnswer, BaselinePassage  # noqa: E402
+
+ENGINE, LANGCHAIN, LEXICAL = "article-qa", "langchain-baseline", "lexical-sentence"
+SYSTEMS = (ENGINE, LANGCHAIN, LEXICAL)
+OVERALL = "overall"
+ARTICLE_CHARS = 12_000  # build time is reported per text of this size
+QUALITY = ("hit@1", "hit@3", "answer_accuracy", "short_em", "short_f1", "decline_rate", "false_decline_rate")
+README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+WARMUP_QUESTION = "这篇文章讲了什么?"
+MISS_EXAMPLES = 5
+KEPT_CHARS = 300  # of each answer and passage in benchmark.json: enough to study a miss
+
+
+# ---- the lexical baseline ---------------------------------------------------
+
+class LexicalPicker:
+    """Ranks the clean article's sentences by how many distinct character
+    bigrams of the question they share (as written: no script folding), and
+    answers with the first."""
+
+    name = LEXICAL
+
+    def __init__(self, article_text: str) -> None:
+        from article_qa.ingest import clean_article
+
+        self.sentences = [m.group().strip() for m in _SENTENCE.finditer(clean_article(article_text).text)]
+        self.sentences = [s for s in self.sentences if s]
+        self._bigrams = [_bigrams(s) for s in self.sentences]
+
+    def retrieve(self, question: str, k: int = 3) -> list[BaselinePassage]:
+        wanted = _bigrams(question)
+        shared = [len(wanted & bigrams) for bigrams in self._bigrams]
+        order = sorted(range(len(shared)), key=lambda i: -shared[i])  # stable: earlier sentence wins a tie
+        return [BaselinePassage(self.sentences[i], float(shared[i])) for i in order[:k]]
+
+    def ask(self, question: str) -> BaselineAnswer:
+        top = self.retrieve(question, k=1)
+        return BaselineAnswer(found=bool(top), text=top[0].text if top else "")
+
+
+# A sentence runs to its end mark (and any closing quotes); a line (heading or
+# paragraph) always ends one.
+_SENTENCE = re.compile(r"[^。！？!?\n]+(?:[。！？!?]+[”」』\"']*)?")
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = re.sub(r"\s+", "", text)
+    return {chars[i:i + 2] for i in range(len(chars) - 1)}
+
+
+# ---- scoring one system on one text ------------------------------------------
+
+def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: str) -> list[dict]:
+    """One row per question: the text's own questions, then the other text's.
+
+    ``system`` has ``ask(q)`` (``found``, ``text``, optional ``short_answer``)
+    and ``retrieve(q, k)`` (passages with ``text``). ``ask`` is timed before
+    ``retrieve`` so that its time includes embedding the question.
+    """
+    system.ask(WARMUP_QUESTION)
+    base = {"system": system_name, "variant": variant, "text": text.name}
+    rows = [{**base, "kind": "own", **_own_row(system, q)} for q in text.questions]
+    rows += [{**base, "kind": "other", **_other_row(system, q)} for q in text.other_questions]
+    return rows
+
+
+def _own_row(system, question: cmrc.Question) -> dict:
+    started = time.perf_counter()
+    answer = system.ask(question.text)
+    ask_ms = (time.perf_counter() - started) * 1000
+    passages = system.retrieve(question.text, k=3)
+    golds = list(question.golds)
+    short = _short_answer(answer)
+    return {
+        "id": question.id, "question": question.text, "golds": golds,
+        "hit@1": bool(passages) and contains_gold(passages[0].text, golds),
+        "hit@3": any(contains_gold(p.text, golds) for p in passages[:3]),
+        "found": answer.found,
+        "answer_ok": answer.found and contains_gold(answer.text, golds),
+        "short_answer": short,
+        "short_em": cmrc.cmrc_em(short, golds),
+        "short_f1": round(cmrc.cmrc_f1(short, golds), 4),
+        "ask_ms": round(ask_ms, 3),
+        "answer": answer.text[:KEPT_CHARS],
+        "top_passage": passages[0].text[:KEPT_CHARS] if passages else "",
+    }
+
+
+def _short_answer(answer) -> str:
+    """The engine's short answer; a baseline's whole answer text, for reference.
+    A decline answers nothing: ""."""
+    if not answer.found:
+        return ""
+    return getattr(answer, "short_answer", answer.text)
+
+
+def _other_row(system, question: cmrc.Question) -> dict:
+    answer = system.ask(question.text)
+    return {"id": question.id, "question": question.text, "golds": list(question.golds),
+            "found": answer.found, "answer": answer.text[:KEPT_CHARS]}
+
+
+# ---- aggregation -----------------------------------------------------------
+
+def summarize(rows: list[dict]) -> dict:
+    """Quality over the own questions, declines over the other texts' ones."""
+    own = [r for r in rows if r["kind"] == "own"]
+    other = [r for r in rows if r["kind"] == "other"]
+    return {
+        "n": len(own), "n_other": len(other),
+        "hit@1": _mean(r["hit@1"] for r in own),
+        "hit@3": _mean(r["hit@3"] for r in own),
+        "answer_accuracy": _mean(r["answer_ok"] for r in own),
+        "short_em": _mean(r["short_em"] for r in own),
+        "short_f1": _mean(r["short_f1"] for r in own),
+        "decline_rate": _mean(not r["found"] for r in other),
+        "false_decline_rate": _mean(not r["found"] for r in own),
+        "ask_p50_ms": round(statistics.median([r["ask_ms"] for r in own]), 3) if own else 0.0,
+    }
+
+
+def _mean(values) -> float:
+    values = [float(v) for v in values]
+    return round(sum(values) / len(values), 4) if values else 0.0
+
+
+def summaries(rows: list[dict], variants: list[str]) -> dict:
+    """``{variant or "overall": {system: summary}}``."""
+    out = {}
+    for variant in [*variants, OVERALL]:
+        chosen = [r for r in rows if variant == OVERALL or r["variant"] == variant]
+        out[variant] = {name: summarize([r for r in chosen if r["system"] == name])
+                        for name in SYSTEMS if any(r["system"] == name for r in chosen)}
+    return out
+
+
+# ---- the run -----------------------------------------------------------------
+
+@dataclass
+class Embedders:
+    """One engine embedder and one MiniLM for the baseline, shared by every build."""
+
+    engine: object
+    baseline: object
+
+    @classmethod
+    def real(cls) -> "Embedders":
+        from article_qa.embed import PACKAGED_MINILM, load_embedder
+
+        return cls(engine=load_embedder(), baseline=load_embedder(PACKAGED_MINILM))
+
+
+def run(split: str, variants: list[str], embedders: Embedders) -> dict:
+    rows, builds, missing = [], [], {}
+    for variant in variants:
+        texts = [t for t in cmrc.load_texts(variant) if split == "all" or t.split == split]
+        missing[variant] = 0
+        for text in texts:
+            print(f"{variant} {text.name}: {len(text.questions)} questions", file=sys.stderr, flush=True)
+            text_rows, build, n_missing = _run_text(text, variant, embedders)
+            rows += text_rows
+            builds.append(build)
+            missing[variant] += n_missing
+    return {
+        "split": split, "variants": variants,
+        "texts": sorted({r["text"] for r in rows}),
+        "summary": summaries(rows, variants),
+        "build_s_per_12k_chars": round(sum(b["seconds"] for b in builds) / sum(b["chars"] for b in builds)
+                                       * ARTICLE_CHARS, 3) if builds else 0.0,
+        "questions_without_gold_in_article": missing,
+        "rows": rows,
+    }
+
+
+def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders) -> tuple[list[dict], dict, int]:
+    from article_qa import ArticleQA
+    from systems import LangChainBaseline
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = cmrc.write_article(text, Path(tmp))
+        started = time.perf_counter()
+        qa = ArticleQA.build(path, index_dir=Path(tmp) / "index", embedder=embedders.engine)
+        build = {"seconds": time.perf_counter() - started, "chars": len(qa.article)}
+        rows = score_text(qa, text, system_name=ENGINE, variant=variant)
+        rows += score_text(LexicalPicker(text.article), text, system_name=LEXICAL, variant=variant)
+        baseline = LangChainBaseline(path, embedder=embedders.baseline)
+        rows += score_text(baseline, text, system_name=LANGCHAIN, variant=variant)
+    return rows, build, count_missing_golds(qa.article, text)
+
+
+def count_missing_golds(article: str, text: cmrc.BenchmarkText) -> int:
+    """Questions none of whose golds occurs verbatim in the built article."""
+    return sum(not any(gold in article for gold in q.golds) for q in text.questions)
+
+
+# ---- reports -----------------------------------------------------------------
+
+def quality_table(results: dict) -> str:
+    """Quality by variant and system: no timing (it varies from run to run)."""
+    lines = ["| variant | system | n | " + " | ".join(QUALITY) + " |", "|---" * (len(QUALITY) + 3) + "|"]
+    for variant, systems in results["summary"].items():
+        for name, row in systems.items():
+            lines.append(f"| {variant} | {name} | {row['n']} | " + " | ".join(f"{row[k]:.3f}" for k in QUALITY) + " |")
+    return "\n".join(lines)
+
+
+def speed_table(results: dict) -> str:
+    lines = ["| variant | system | ask_p50_ms |", "|---|---|---|"]
+    for variant, systems in results["summary"].items():
+        for name, row in systems.items():
+            lines.append(f"| {variant} | {name} | {row['ask_p50_ms']:.2f} |")
+    return "\n".join(lines)
+
+
+def readme_block(results: dict) -> str:
+    texts = results["texts"]
+    n_other = results["summary"][OVERALL][ENGINE]["n_other"]
+    return (f"{quality_table(results)}\n\nCMRC 2018 trial set, {results['split']} split: {len(texts)} texts "
+            f"of about 12,000 characters, {n_other} other texts' questions to decline (`eval/benchmark.json`).")
+
+
+def markdown(results: dict) -> str:
+    parts = [
+        "# Outside benchmark: CMRC 2018",
+        f"Split `{results['split']}`: texts {', '.join(results['texts'])}; produced by `python eval/benchmark.py` "
+        f"in {results.get('eval_seconds', '?')} s. Texts, split and variants are described in `eval/cmrc.py`.",
+        "## Quality", quality_table(results),
+        "hit@k: a gold answer inside a top-k passage (script-folded). answer_accuracy: an answer given, with a gold "
+        "inside it. short_em / short_f1: CMRC 2018's metric on `Answer.short_answer` (a baseline's whole answer, "
+        "for reference; a decline scores 0). decline_rate: share of another text's questions declined (right); "
+        "false_decline_rate: share of the text's own questions declined (wrong).",
+        "## Speed",
+        speed_table(results),
+        f"Build (`ArticleQA.build`, shared embedder): {results['build_s_per_12k_chars']:.2f} s per 12,000 characters.",
+        "Questions with no gold verbatim in the built article, by variant: "
+        + ", ".join(f"{v}: {n}" for v, n in results["questions_without_gold_in_article"].items()) + ".",
+        "## Example misses of article-qa", _misses(results["rows"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def _misses(rows: list[dict]) -> str:
+    """A few own questions the engine answered without a gold, spread over the run."""
+    misses = [r for r in rows if r["system"] == ENGINE and r["kind"] == "own" and not r["answer_ok"]]
+    if not misses:
+        return "None."
+    chosen = misses[::max(1, len(misses) // MISS_EXAMPLES)][:MISS_EXAMPLES]
+    return "\n".join(
+        f"- **{r['id']}** ({r['variant']}) {r['question']}  \n"
+        f"  gold: {' / '.join(r['golds'])}; hit@3: {r['hit@3']}; found: {r['found']}  \n"
+        f"  answered: {r['answer'][:160]}" for r in chosen)
+
+
+def output_paths(split: str) -> tuple[Path, Path]:
+    stem = "benchmark" if split == "validation" else f"benchmark-{split}"
+    return EVAL_DIR / f"{stem}.md", EVAL_DIR / f"{stem}.json"
+
+
+def update_readme(results: dict, readme: Path) -> None:
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise SystemExit(f"{readme.name} has no {README_START} … {README_END} block to update")
+    block = f"{README_START}\n{readme_block(results)}\n{README_END}"
+    readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--split", choices=("validation", "train", "all"), default="validation")
+    parser.add_argument("--variants", default=",".join(cmrc.VARIANTS), help="comma-separated")
+    parser.add_argument("--update-readme", action="store_true", help="copy the quality table into README.md")
+    parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    args = parser.parse_args(argv)
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if unknown := sorted(set(variants) - set(cmrc.VARIANTS)):
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(cmrc.VARIANTS)}")
+    if args.update_readme and args.split != "validation":
+        parser.error("--update-readme reports the validation split only")
+
+    started = time.perf_counter()
+    results = run(args.split, variants, Embedders.real())
+    results["eval_seconds"] = round(time.perf_counter() - started, 1)
+    md_path, json_path = output_paths(args.split)
+    json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    md_path.write_text(markdown(results), encoding="utf-8")
+    if args.update_readme:
+        update_readme(results, ROOT / "README.md")
+    if args.json:
+        print(json.dumps({k: v for k, v in results.items() if k != "rows"}, ensure_ascii=False))
+    else:
+        print(quality_table(results) + "\n\n" + speed_table(results))
+        print(f"build: {results['build_s_per_12k_chars']:.2f} s per 12k chars; "
+              f"questions without gold in article: {results['questions_without_gold_in_article']}; "
+              f"{results['eval_seconds']} s; wrote {md_path.name}, {json_path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
