@@ -28,7 +28,7 @@ def main() -> None:
 
     texts = load_questions()
     embedder = UniversalSentenceEncoder(threads=1)
-    package = embedder._forward._backend  # the package's NumpyBackend, on the same weights
+    package = embedder.package_backend  # the package's NumpyBackend, on the same weights
 
     def onnx_pass(text: str) -> np.ndarray:
         return embedder.embed([text])[0]

