@@ -210,16 +210,17 @@ def _inline_lines(children) -> list[str]:
     lines, current = [], []
     for child in children:
         if child.type in ("softbreak", "hardbreak"):
-            lines.append("".join(current).strip())
+            lines.append("".join(current))
             current = []
         elif child.type in ("text", "code_inline"):
             current.append(child.content)
         elif child.type == "html_inline" and child.content.lower().startswith("<br"):
-            lines.append("".join(current).strip())
+            lines.append("".join(current))
             current = []
         # Images, link and emphasis markers, other inline HTML: no text of their own.
-    lines.append("".join(current).strip())
-    return [line for line in lines if line]
+    lines.append("".join(current))
+    # A dropped image or tag leaves two spaces where one was meant.
+    return [" ".join(line.split()) for line in lines if line.strip()]
 
 
 def _code_block(code: str) -> Block:
@@ -255,7 +256,9 @@ def html_blocks(data: bytes, name: str, *, encoding: str | None = None) -> list[
     if not data.strip():
         raise ArticleError(f"{name} is empty; give a file with the article's text.")
     page = decode_text(data, encoding=encoding, name=name) if encoding else _checked_html_bytes(data, name)
-    xml = trafilatura.extract(page, output_format="xml", with_metadata=True, include_comments=False,
+    # Precision over recall: a menu or a teaser box quoted as the article is worse than a missed aside.
+    xml = trafilatura.extract(page, output_format="xml", with_metadata=True, favor_precision=True,
+                              include_comments=False,
                               include_tables=True, include_images=False, include_links=False,
                               include_formatting=False)
     blocks = []
@@ -358,6 +361,9 @@ _RADICAL_ALIASES = str.maketrans(
 _PAGE_NUMBER = re.compile(r"^[-–—\s]*(page\s*|p\.\s*|第\s*)?\d{1,4}(\s*(/|of|-)\s*\d{1,4})?\s*(頁|页)?[-–—\s]*$",
                           re.IGNORECASE)
 _LATIN_WORD = re.compile(f"[^\\s{_CJK_CHAR}]+")
+# What a browser prints at a page's top and bottom: the date and time, the URL and "n/m".
+_PRINT_STAMP = re.compile(r"^(\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4},? \d{1,2}:\d{2}\b|[a-z][a-z0-9+.-]*://\S+( \d+/\d+)?$)",
+                          re.IGNORECASE)
 _HYPHENATED = re.compile(r"[a-z][-\u00ad]$")
 _SENTENCE_END = tuple("。！？.!?")
 _MARGIN_LINES = 2  # lines at a page's top and bottom that may be running headers or footers
@@ -465,8 +471,8 @@ def _tidy(text: str) -> str:
 
 
 def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
-    """Drop page numbers and lines repeated at the top or bottom of most pages
-    (digits ignored, so "3 / 12" and a printed date still match)."""
+    """Drop page numbers, a browser's print stamps, and lines repeated at the
+    top or bottom of most pages (digits ignored, so "3 / 12" still matches)."""
     margins = [_margin_lines(lines) for lines in pages]
     counts: dict[str, int] = {}
     for margin in margins:
@@ -476,7 +482,8 @@ def _drop_running_lines(pages: list[list[_Line]]) -> list[list[_Line]]:
     kept = []
     for lines, margin in zip(pages, margins):
         drop = {id(line) for line in margin
-                if counts[_running_key(line)] >= needed or _PAGE_NUMBER.match(line.text)}
+                if counts[_running_key(line)] >= needed or _PAGE_NUMBER.match(line.text)
+                or _PRINT_STAMP.match(line.text)}
         kept.append([line for line in lines if id(line) not in drop])
     return kept
 
