@@ -70,10 +70,11 @@ _KIND_TAGS = {TIME: {"TIME", "t"}, NUMBER: {"m"}, PERSON: {"PER"}, PLACE: {"LOC"
 _CLAUSE_BREAK = set("，,。；;：:！!？?\n")
 _PUNCT = set("，,。；;：:！!？?、“”\"'‘’「」『』《》()（）[]【】·…—-~～ \t\n")
 # One-character words that join an answer to its context, trimmed from its ends.
-_LEADING_GLUE = set("是为在于由被将把从对以即就也都乃则")
+_LEADING_GLUE = set("是为在于由被从对以即就也都乃则")
 _TRAILING_GLUE = set("的了是等")
 MIN_ANCHOR = 2          # shortest common substring that counts as alignment
 ANCHOR_DISTANCE = 0.7  # cost per question character between an anchor and the question word
+PINNED_ANCHOR = 0.8     # both anchors at least this strong (alignment() scale) pin a what-phrase
 MAX_SPAN_CHARS = 60     # a longer "phrase" stands out from nothing
 
 
@@ -152,7 +153,8 @@ def candidates(question: str, sentence: str, tokens: list[Token]) -> dict[str, t
     clause = (_clause_start(sentence, aligned[0]), _clause_end(sentence, aligned[1] - 1)) if aligned else None
     options = {"aligned": aligned, "typed": typed, "clause": clause,
                "reason": _reason_clause(sentence) if kind == WHY else None}
-    options = {name: _clean(question, sentence, span) for name, span in options.items()}
+    # A cause clause keeps its marker (由于…): it is the answer's first word, not glue.
+    options = {name: _clean(question, sentence, span, glue=name != "reason") for name, span in options.items()}
     options["none"] = None
     return options
 
@@ -204,7 +206,29 @@ def _log_len(n: int) -> float:
 
 
 def choose(question: str, sentence: str, tokens: list[Token], options: dict[str, tuple[int, int] | None]) -> str:
-    """The candidate the learned linear model scores highest (``models/span_choice.json``)."""
+    """An English question of a type (when, how many, who, where) is answered
+    by the word of that type, the one thing it can match in a Chinese
+    sentence; a Chinese what-question by the phrase its rewrite pins down when
+    both its contexts align; otherwise the candidate the learned model
+    scores highest (``models/span_choice.json``)."""
+    kind = asked(question)[0]
+    if not _CJK.search(question):
+        return "typed" if options["typed"] else "none"
+    if kind == WHAT and options["aligned"] and _pinned(question, sentence):
+        return "aligned"
+    return _learned_choice(question, sentence, tokens, options)
+
+
+def _pinned(question: str, sentence: str) -> bool:
+    """Both contexts of the question word align strongly with the sentence.
+    (Also accepting a strong left context alone when the question word ends
+    the question measured worse on the train texts.)"""
+    left, right = alignment(question, sentence)
+    return left >= PINNED_ANCHOR and right >= PINNED_ANCHOR
+
+
+def _learned_choice(question: str, sentence: str, tokens: list[Token],
+                    options: dict[str, tuple[int, int] | None]) -> str:
     weights = _model()["weights"]
     best, best_score = "none", float("-inf")
     for name in CANDIDATES:
@@ -226,10 +250,10 @@ def _model() -> dict:
         return json.load(handle)
 
 
-def _clean(question: str, sentence: str, span: tuple[int, int] | None) -> tuple[int, int] | None:
+def _clean(question: str, sentence: str, span: tuple[int, int] | None, glue: bool = True) -> tuple[int, int] | None:
     if span is None:
         return None
-    start, end = _trim(sentence, *span)
+    start, end = _trim(sentence, *span, glue=glue)
     if end <= start or end - start > MAX_SPAN_CHARS or _is_restatement(question, sentence[start:end]):
         return None
     return start, end
@@ -368,7 +392,7 @@ def _typed_span(question: str, sentence: str, kind: str, tokens: list[Token],
         end = t.end
         if kind == NUMBER and k + 1 < len(tokens) and tokens[k + 1].tag == "q" and tokens[k + 1].start == end:
             end = tokens[k + 1].end
-        candidates.append((t.start, end))
+        candidates.append((t.start, _whole_number(sentence, end, tokens) if kind == NUMBER else end))
     if not candidates:
         return None
     if near is not None:
@@ -379,9 +403,22 @@ def _typed_span(question: str, sentence: str, kind: str, tokens: list[Token],
     return min(candidates, key=lambda c: min(abs((c[0] + c[1]) / 2 - x) for x in shared))
 
 
+_NUMBER_TAIL = re.compile(r"(?:[,.]\d+)+")
+
+
+def _whole_number(sentence: str, end: int, tokens: list[Token]) -> int:
+    """LAC splits 6,476 at the comma: take the digits after it, and the measure word after them."""
+    tail = _NUMBER_TAIL.match(sentence, end)
+    if tail is None:
+        return end
+    end = tail.end()
+    after = next((t for t in tokens if t.start <= end < t.end or t.start == end), None)
+    return after.end if after is not None and after.tag in ("q", "m") else end
+
+
 # --- clean-up --------------------------------------------------------------------
 
-def _trim(sentence: str, start: int, end: int) -> tuple[int, int]:
+def _trim(sentence: str, start: int, end: int, glue: bool = True) -> tuple[int, int]:
     """Drop punctuation and joining words at the ends ("于1999年" -> "1999年")."""
     def strip_punct():
         nonlocal start, end
@@ -391,6 +428,8 @@ def _trim(sentence: str, start: int, end: int) -> tuple[int, int]:
             end -= 1
 
     strip_punct()
+    if not glue:
+        return start, end
     if end - start > 1 and sentence[start] in _LEADING_GLUE:
         start += 1
     if end - start > 1 and sentence[end - 1] in _TRAILING_GLUE:

@@ -1,0 +1,98 @@
+"""Short answers (span) and word tags (tagging): fast, LAC only, no embedder."""
+
+import pytest
+
+from article_qa.span import asked, candidates, fold_mapped, short_span
+from article_qa.tagging import Token, from_rows, tag, to_rows
+
+# LAC runs on onnxruntime, which the fast tier's guard (conftest) counts as a
+# real model; the whole file takes about a second.
+pytestmark = pytest.mark.slow
+
+
+def answer(question: str, sentence: str) -> str | None:
+    span = short_span(question, tag(question), sentence, tag(sentence))
+    return None if span is None else sentence[span[0]:span[1]]
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    # date, in either script, and asked in English about a Chinese sentence
+    ("政府上網工程是哪一年啟動的？", "三是1999年啟動的“政府上網工程”。", "1999年"),
+    ("政府上网工程是哪一年启动的？", "三是1999年啟動的“政府上網工程”。", "1999年"),
+    ("When was the Government Online Project launched?", "三是1999年啟動的“政府上網工程”。", "1999年"),
+    # number with its measure word, the thousands comma kept inside
+    ("How many spectators can the stadium hold?", "地球体育场可以容纳6,476名观众。", "6,476名"),
+    # person and place, asked in English: the word of the asked type
+    ("Who killed him?", "金国派兵来攻，耶律乞奴战败，东渡鸭绿江。", "耶律乞奴"),
+    ("Where is the headquarters?", "该银行的总部位于胡志明市，注册资本为30亿越南盾。", "胡志明市"),
+])
+def test_short_answers(question, sentence, expected):
+    assert answer(question, sentence) == expected
+
+
+def test_number_in_traditional_keeps_digits_and_unit():
+    got = answer("地球體育場能容納多少名觀眾？", "地球體育場可以容納6,476名觀眾，其中主看台有2,173個坐席。")
+    assert got is not None and "6,476名" in got
+
+
+def test_kinds_of_question():
+    assert asked("政府上网工程是哪一年启动的？")[0] == "time"
+    assert asked("能容纳多少名观众？")[0] == "number"
+    assert asked("耶律乞奴被谁所杀？")[0] == "person"
+    assert asked("渠成是哪里人？")[0] == "place"
+    assert asked("这款游戏由哪家公司开发？")[0] == "org"
+    assert asked("为什么时人反感高英？")[0] == "why"
+    assert asked("踢爆是什么？")[0] == "what"
+    assert asked("how many people live there?")[0] == "number"
+
+
+def test_definition_and_list_candidates_are_the_aligned_phrase():
+    # The chooser may still prefer the whole sentence for what-questions
+    # (it scores better on CMRC), but the aligned phrase must be right.
+    for question, sentence, expected in [
+        ("踢爆是什么？", "踢爆是将敌人的水泡击破。", "将敌人的水泡击破"),
+        ("游戏有哪些模式？", "游戏有经典、热血、狙击等模式。", "经典、热血、狙击"),
+    ]:
+        q, s = fold_mapped(question), fold_mapped(sentence)
+        tokens = [Token(*s.to_folded(t.start, t.end), t.tag) for t in tag(sentence)]
+        span = candidates(q.text, s.text, tokens)["aligned"]
+        assert span is not None and sentence[slice(*s.to_original(*span))] == expected
+
+
+def test_why_candidate_is_the_cause_clause():
+    question, sentence = "为什么时人强烈反感高英叔侄？", "但由于叔侄皆锋芒过露，排挤异己，引起时人的强烈反感。"
+    q, s = fold_mapped(question), fold_mapped(sentence)
+    span = candidates(q.text, s.text, [])["reason"]
+    assert sentence[slice(*s.to_original(*span))] == "由于叔侄皆锋芒过露"
+
+
+def test_none_when_no_phrase_stands_out():
+    assert answer("今天天气怎么样？", "这个词首次出现于1985年。") is None
+    assert answer("Who wrote it?", "这个词首次出现于1985年。") is None
+
+
+def test_offsets_survive_length_changing_folding():
+    # NFKC turns the ligature into two letters and ① into 1: offsets must still point into the original.
+    sentence = "ﬁ①號：三是１９９９年啟動的工程。"
+    got = answer("When was it launched?", sentence)
+    assert got == "１９９９年"
+    folded = fold_mapped("ﬁ①ＡＢ")
+    assert folded.text == "fi1ab" and folded.to_original(2, 5) == (1, 4)
+
+
+@pytest.mark.parametrize("text", [
+    "政府上網工程是哪一年啟動的？",
+    "１９９９年，ＡＢＣ公司 在 北京 成立。\n第二行 Latin words, 6,476 名",
+    "ﬁ test \t x\n新行" + "很长的句子，" * 80,
+])
+def test_tag_offsets_reassemble_the_text(text):
+    tokens = tag(text)
+    assert "".join(text[t.start:t.end] for t in tokens) == "".join(text.split())
+    assert all(a.end <= b.start for a, b in zip(tokens, tokens[1:]))
+    assert from_rows(to_rows(tokens)) == tokens
+
+
+def test_tags_entities_in_traditional_text():
+    text = "李廣乾於2022年8月在北京發表文章。"
+    tags = {text[t.start:t.end]: t.tag for t in tag(text)}
+    assert tags.get("2022年8月") == "TIME" and tags.get("北京") == "LOC"
