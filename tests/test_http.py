@@ -66,9 +66,9 @@ def test_health_describes_the_loaded_index(client, english_qa):
     response = client.get("/v1/health")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok" and body["pid"] == os.getpid()
+    assert body["status"] == "ok" and body["pid"] == os.getpid() and body["ui"] == "off"
     assert body["source"] == english_qa.manifest.source_path
-    assert body["embedder"] == "fake-hash" and body["dimension"] == 256
+    assert body["embedder"] == "fake-hash" and body["dimension"] == english_qa.manifest.dimension
     assert body["chunks"] == english_qa.n_chunks and body["chunk_size"] == 120
     assert body["built_with"]["article-qa"]
 
@@ -220,6 +220,19 @@ def wait_healthy(url: str, proc: subprocess.Popen, log_path, seconds: float = 90
     raise AssertionError(f"no healthy answer within {seconds} s:\n{log_path.read_text()[-3000:]}")
 
 
+def wait_for_ui(url: str, proc: subprocess.Popen, log_path, seconds: float = 90) -> None:
+    """The UI is built after the port opens: /v1/health says when it is ready."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
+        status, health = get_json(f"{url}/v1/health")
+        assert health["ui"] in ("starting", "ready"), health
+        if health["ui"] == "ready":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the UI was not ready within {seconds} s:\n{log_path.read_text()[-3000:]}")
+
+
 @pytest.mark.slow
 def test_serve_answers_the_json_api_and_the_ui_on_one_port(tmp_path):
     port, log_path = free_port(), tmp_path / "serve.log"
@@ -232,6 +245,7 @@ def test_serve_answers_the_json_api_and_the_ui_on_one_port(tmp_path):
         assert status == 200 and answer["found"] and "1999" in answer["text"]
         status, error = get_json(f"{url}/v1/ask", {"question": " "})
         assert status == 422 and "type a question" in error["error"]
+        wait_for_ui(url, proc, log_path)
         with urllib.request.urlopen(f"{url}/", timeout=10) as page:
             assert page.status == 200 and "gradio" in page.read().decode().lower()
         with urllib.request.urlopen(f"{url}/gradio_api/mcp/schema", timeout=10) as schema:
@@ -256,7 +270,7 @@ def test_serve_with_two_workers_answers_from_two_processes_api_only(tmp_path):
                 pids.add(health["pid"])
         assert len(pids) == 2, f"only {pids} answered:\n{log_path.read_text()[-3000:]}"
         status, answer = get_json(f"{url}/v1/ask", {"question": "在线服务指数排名全球第几?"})
-        assert status == 200 and answer["found"]
+        assert status == 200 and answer["found"] and health["ui"] == "off"
         try:
             urllib.request.urlopen(f"{url}/", timeout=10)
             ui_status = 200

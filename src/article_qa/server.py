@@ -12,15 +12,17 @@ routes that call the thread-safe engine directly. Every error body is
 a real fault logs a traceback (and answers 500 ``{"error": "internal error"}``).
 
 Importing this module does not import Gradio; only :func:`create_app` with
-``ui=True`` does.
+``ui=True`` does, in a background thread.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
+import threading
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import FastAPI, Request
@@ -76,21 +78,23 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 # ------------------------------------------------------------------ app ----
 def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> FastAPI:
     """The JSON API around ``slot`` (loaded now, so the first request pays
-    nothing), with the Gradio UI mounted at ``/`` when ``ui`` is true.
+    nothing), with the Gradio UI at ``/`` when ``ui`` is true (ready a few
+    seconds after the port opens: see :class:`LazyUI`).
 
     ``inline`` runs the engine on the event loop instead of FastAPI's
     threadpool (only ``eval/load.py`` uses it, to compare the two).
     """
-    load_error = slot.load()
-    if not load_error:
+    lazy_ui = LazyUI(slot) if ui else None  # Gradio imports in its thread while the engine loads here
+    if not slot.load():
         _warm_up(slot)
     app = FastAPI(title="article-qa", version=_version(), docs_url="/docs", redoc_url=None,
-                  description="Answers questions about one article by quoting it, with numbered citations.")
+                  description="Answers questions about one article by quoting it, with numbered citations.",
+                  lifespan=_lifespan(lazy_ui))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefix=API_PREFIX)
     _add_error_handlers(app)
-    _add_routes(app, slot, inline)
-    if ui:
-        mount_ui(app, slot)
+    _add_routes(app, slot, inline, ui_state=lazy_ui.state if lazy_ui else lambda: "off")
+    if lazy_ui is not None:
+        app.mount("/", lazy_ui)
     return app
 
 
@@ -103,7 +107,7 @@ def app_from_env() -> FastAPI:
     return create_app(EngineSlot(index_dir), ui=ui)
 
 
-def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool) -> None:
+def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable[[], str]) -> None:
     def ask(body: AskRequest) -> dict:
         """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n]."""
         return _engine_call(slot, lambda qa: qa.ask(body.question).to_dict(), "POST /v1/ask")
@@ -114,8 +118,9 @@ def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool) -> None:
                             "POST /v1/retrieve")
 
     def health() -> dict:
-        """What index this process serves: source, embedder, chunks, built-with versions."""
-        return _engine_call(slot, _health, "GET /v1/health")
+        """What index this process serves (source, embedder, chunks, built-with versions) and whether
+        the chat UI is `off`, `starting`, `ready` or `failed`."""
+        return _engine_call(slot, lambda qa: {**_health(qa), "ui": ui_state()}, "GET /v1/health")
 
     route = _on_event_loop if inline else (lambda fn: fn)
     app.post(f"{API_PREFIX}/ask", responses=ERROR_RESPONSES, tags=["v1"])(route(ask))
@@ -291,26 +296,87 @@ def _replay(body: bytes, receive):
 
 
 # ------------------------------------------------------------------- UI ----
-def mount_ui(app: FastAPI, slot: EngineSlot) -> None:
-    """The Gradio chat UI (with its MCP server) at ``/``."""
-    import gradio as gr
+class LazyUI:
+    """The Gradio UI at ``/``, built in a thread from the moment the app is
+    created, so the port opens and ``/v1`` answers without waiting for
+    Gradio's import (seconds); until the UI is ready, its paths answer 503
+    with ``Retry-After``. Runs Gradio's own start-up (queue, MCP sessions)
+    inside the server's lifespan once built."""
 
-    demo, settings = _ui_blocks(slot)
-    gr.mount_gradio_app(app, demo, path="/", **settings)
+    def __init__(self, slot: EngineSlot) -> None:
+        self.slot = slot
+        self.app = None  # the ASGI app Gradio is mounted on, once its lifespan runs
+        self.failed = False
+        self._host: FastAPI | None = None
+        self._built = threading.Event()
+        self._stopping = asyncio.Event()
+        threading.Thread(target=self._build, name="article-qa-ui", daemon=True).start()
+
+    def _build(self) -> None:
+        try:
+            import gradio as gr
+
+            host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+            demo, settings = ui_blocks(self.slot)
+            self._host = gr.mount_gradio_app(host, demo, path="/", **settings)
+        except Exception:
+            log.exception("the chat UI could not be built; serving the JSON API only")
+            self.failed = True
+        finally:
+            self._built.set()
+
+    async def run(self) -> None:
+        """Wait for the build, start Gradio's lifespan, serve until :meth:`stop`."""
+        while not self._built.is_set():  # polled, so a shutdown during the build does not wait for it
+            if self._stopping.is_set():
+                return
+            await asyncio.sleep(0.05)
+        if self.failed:
+            return
+        host = self._host
+        async with host.router.lifespan_context(host):
+            self.app = host
+            log.info("chat UI ready")
+            await self._stopping.wait()
+            self.app = None
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def state(self) -> str:
+        """``starting``, ``ready`` or ``failed`` (what /v1/health reports)."""
+        return "failed" if self.failed else "ready" if self.app is not None else "starting"
+
+    async def __call__(self, scope, receive, send):
+        if self.app is not None:
+            return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return
+        message = "The chat UI failed to start; the JSON API is at /v1." if self.failed else \
+            "The chat UI is starting; try again in a few seconds."
+        response = JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "2"})
+        await response(scope, receive, send)
 
 
-def _ui_blocks(slot: EngineSlot):
-    """The UI's Blocks and its mount settings (theme, css, mcp_server, footer links)."""
-    import sys
+def ui_blocks(slot: EngineSlot):
+    """The UI's Blocks and its mount settings (theme, css, mcp_server, footer links, upload limit)."""
+    from . import ui
 
-    root = Path(__file__).resolve().parents[2]
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    import app as chat_app  # the checkout's app.py until the UI lives in the package
+    return ui.build_demo(slot), dict(ui.MOUNT_KWARGS)
 
-    error = slot.load()
-    demo = chat_app.build_demo(None if error else slot.get(), error)
-    return demo, dict(chat_app.LAUNCH_KWARGS)
+
+def _lifespan(lazy_ui: LazyUI | None):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = asyncio.create_task(lazy_ui.run()) if lazy_ui else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                lazy_ui.stop()
+                await task
+
+    return lifespan
 
 
 def configure_logging() -> None:
