@@ -32,13 +32,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
-from cmrc import cmrc_em, cmrc_f1, load_texts  # noqa: E402
-
-from article_qa.chunk import _SENTENCE  # noqa: E402
-from article_qa.fold import fold  # noqa: E402
-from article_qa import span as span_module  # noqa: E402
-from article_qa.span import asked, short_span  # noqa: E402
-from article_qa.tagging import tag  # noqa: E402
+from article_qa import span as span_module
+from article_qa.chunk import _SENTENCE
+from article_qa.fold import fold
+from article_qa.span import asked, short_span
+from article_qa.tagging import tag
+from cmrc import cmrc_em, cmrc_f1, load_texts
 
 
 def sentences(text: str) -> list[str]:

@@ -42,7 +42,7 @@ class Token:
         return [self.start, self.end, self.tag]
 
     @classmethod
-    def from_row(cls, row) -> "Token":
+    def from_row(cls, row) -> Token:
         start, end, tag = row
         return cls(int(start), int(end), str(tag))
 
