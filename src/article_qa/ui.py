@@ -175,8 +175,11 @@ def format_passages(question: str, response: Response | None, k: int = DEFAULT_K
             f'<span class="aqa-score">score {passage.score:.3f}</span></div>'
             f'<div class="aqa-source-text">{highlight(passage, quoted, answer.short_span if number else None)}'
             f"</div></div>")
-    what = "Top" if answer.found else "Closest — none answers it — "
-    head = f'<div class="aqa-panel-q">{esc(what)} {len(cards)} for: <q>{esc(question)}</q></div>'
+    if answer.found:
+        head = f'<div class="aqa-panel-q">Top {len(cards)} for: <q>{esc(question)}</q></div>'
+    else:
+        head = (f'<div class="aqa-panel-q aqa-unanswered">The closest {len(cards)} for <q>{esc(question)}</q>'
+                " — none of them answers it</div>")
     return '<div class="aqa-panel">' + head + "".join(cards) + "</div>"
 
 
