@@ -1,25 +1,41 @@
 # Two commands on a fresh machine:
-#   make run   -> set up .venv and serve the chat app on the default article
-#   make test  -> set up .venv (and a browser) and run every test
+#   make run        -> set up .venv and serve the chat app on the default article
+#   make test       -> set up .venv (and a browser) and run every test (what CI runs)
+#   make test-fast  -> the fast tier only: fake embedder, no real model, server or browser
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test eval index browser clean
+.PHONY: run test test-fast licences eval benchmark index browser clean
 
 run: $(STAMP)
 	$(PY) app.py
 
-# pyflakes-level lint first (unused imports, undefined names), then pytest.
 # pytest exits 5 when it collected no tests: that is a failure, not a pass.
+PYTEST_EXIT = status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+# pyflakes-level lint (unused imports, undefined names), before either tier.
+LINT = $(VENV)/bin/ruff check --select F src app.py eval tests
+
 test: $(STAMP) browser
-	$(VENV)/bin/ruff check --select F src app.py eval tests
-	$(PY) -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+	$(LINT)
+	$(PY) -m pytest; $(PYTEST_EXIT)
+
+# Tiers: tests/README.md. The fast tier also fails if a real model was loaded (tests/conftest.py).
+test-fast: $(STAMP)
+	$(LINT)
+	$(PY) -m pytest -m "not slow"; $(PYTEST_EXIT)
+
+# docs/licences.md: pip-licenses over the runtime dependency closure (tests/test_licences.py).
+licences: $(STAMP)
+	$(PY) tests/test_licences.py
 
 eval: $(STAMP)
 	$(PY) eval/run.py --ablations --update-readme
+
+# CMRC 2018 validation texts, three script variants; updates README's benchmark table.
+benchmark: $(STAMP)
+	$(PY) eval/benchmark.py --update-readme
 
 index: $(STAMP)
 	$(VENV)/bin/article-qa build data/digital-government.txt --index index
