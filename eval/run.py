@@ -53,7 +53,7 @@ def _reload(variant, index_dir: Path, embedder):
     """A freshly loaded instance, so that no question is cached yet."""
     from article_qa import ArticleQA
 
-    return systems.with_dense_weight(ArticleQA.load(index_dir, embedder=embedder), variant.dense_weight)
+    return ArticleQA.load(index_dir, embedder=embedder, dense_weight=variant.dense_weight)
 
 
 def evaluate_baseline(questions, offtopic, *, embedder=None) -> dict:
