@@ -66,7 +66,7 @@ def test_answer_bubble_is_short_answer_then_quote_then_compact_labels():
         '<p class="aqa-short-answer"><strong>1999年</strong></p>'
         '<blockquote class="aqa-answer">第二句說<strong class="aqa-short">1999年</strong>。'
         '<sup class="aqa-cite">[1]</sup></blockquote>'
-        '<ul class="aqa-labels aqa-sources"><li><span class="aqa-num">[1]</span> 歷史 · paragraph 3</li></ul>'
+        '<ul class="aqa-labels aqa-sources"><li><span class="aqa-num">[1]</span> 歷史 · <span class="aqa-para">paragraph 3</span></li></ul>'
         "</div>")
 
 
@@ -78,8 +78,8 @@ def test_answer_bubble_shows_each_passage_once_as_a_label_not_as_text():
     assert "aqa-short-answer" not in html  # no short answer, no bold line
     assert html.count("第一句。") == 1 and html.count("第二句說1999年。") == 1  # the quote only
     labels = re.findall(r"<li>(.*?)</li>", html)
-    assert labels == ['<span class="aqa-num">[1]</span> 歷史 · paragraph 3',
-                      '<span class="aqa-num">[2]</span> paragraph 1']  # no invented "Introduction"
+    assert labels == ['<span class="aqa-num">[1]</span> 歷史 · <span class="aqa-para">paragraph 3</span>',
+                      '<span class="aqa-num">[2]</span> <span class="aqa-para">paragraph 1</span>']  # no invented "Introduction"
     assert "\n\n" not in html  # one HTML block: Markdown must not touch the article text
 
 
@@ -92,7 +92,7 @@ def test_answer_bubble_escapes_hostile_article_text_and_short_answer():
     assert "<b>" not in html and "<img" not in html
     assert '<p class="aqa-short-answer"><strong>&lt;b&gt;粗&lt;/b&gt;</strong></p>' in html
     assert '第三句<strong class="aqa-short">&lt;b&gt;粗&lt;/b&gt;</strong>。' in html
-    assert "&lt;img src=x onerror=alert(1)&gt; · paragraph 3" in html
+    assert '&lt;img src=x onerror=alert(1)&gt; · <span class="aqa-para">paragraph 3</span>' in html
 
 
 CLOSEST_CASES = [
@@ -109,8 +109,8 @@ def test_decline_names_the_closest_passages_in_the_questions_language(text, ques
     assert html == (
         f'<div class="aqa-reply"><div class="aqa-answer aqa-notfound">{text}</div>'
         f'<div class="aqa-closest">{closest_line}<ul class="aqa-labels">'
-        '<li><span class="aqa-num">#1</span> 歷史 · paragraph 3</li>'
-        '<li><span class="aqa-num">#2</span> paragraph 1</li></ul></div></div>')
+        '<li><span class="aqa-num">#1</span> 歷史 · <span class="aqa-para">paragraph 3</span></li>'
+        '<li><span class="aqa-num">#2</span> <span class="aqa-para">paragraph 1</span></li></ul></div></div>')
     assert "<blockquote" not in html and "[1]" not in html
 
 
@@ -139,7 +139,7 @@ def test_panel_flags_and_highlights_only_the_cited_passage():
     assert cards[0].startswith('<div class="aqa-passage aqa-is-cited">')
     assert '<span class="aqa-cited-badge">cited [1]</span>' in cards[0]
     assert '<mark>第二句說<strong class="aqa-short">1999年</strong>。</mark>' in cards[0]
-    assert '<span class="aqa-where">paragraph 1</span>' in cards[1]
+    assert '<span class="aqa-where"><span class="aqa-para">paragraph 1</span></span>' in cards[1]
     assert "<mark>" not in cards[1] and "cited" not in cards[1]
     assert '<span class="aqa-score">score 0.500</span>' in cards[0]
     assert "&lt;i&gt;問&lt;/i&gt;" in html and "<i>" not in html

@@ -20,9 +20,12 @@ def client(server_url):
     return Client(server_url, verbose=False)
 
 
+ANSWER_FIELDS = {"found", "short_answer", "short_span", "text", "passages", "evidence", "note"}
+
+
 def test_ask_endpoint_answers_with_a_citation(client):
     result = client.predict(QUESTION, api_name="/ask")
-    assert result["found"] is True
+    assert set(result) == ANSWER_FIELDS and result["found"] is True
     assert "1999" in result["text"] and "[1]" in result["text"]
     cited = result["passages"][0]
     assert "1999" in cited["text"] and cited["section"] and cited["end"] > cited["start"]
@@ -70,7 +73,7 @@ def test_mcp_schema_route_lists_both_tools(server_url):
     assert tools["retrieve"]["inputSchema"]["properties"]["k"]["type"] == "integer"
 
 
-def test_mcp_client_lists_and_calls_the_tools(server_url):
+def test_mcp_tools_answer_with_json_text_and_structured_content(server_url):
     from mcp import ClientSession
     from mcp.client.streamable_http import streamable_http_client
 
@@ -79,14 +82,22 @@ def test_mcp_client_lists_and_calls_the_tools(server_url):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 listed = await session.list_tools()
-                called = await session.call_tool("ask", {"question": QUESTION})
-                return listed, called
+                asked = await session.call_tool("ask", {"question": QUESTION})
+                retrieved = await session.call_tool("retrieve", {"question": "在线服务指数", "k": 2})
+                refused = await session.call_tool("ask", {"question": "  "})
+                return listed, asked, retrieved, refused
 
-    listed, called = asyncio.run(session_run())
+    listed, asked, retrieved, refused = asyncio.run(session_run())
     assert {tool.name for tool in listed.tools} == {"ask", "retrieve"}
     assert all(tool.description for tool in listed.tools)
-    text = "".join(getattr(part, "text", "") for part in called.content)
-    assert not called.isError and "1999" in text and "[1]" in text
+    assert not asked.isError and len(asked.content) == 1
+    answer = json.loads(asked.content[0].text)  # JSON, not a Python repr ('True', single quotes)
+    assert set(answer) == ANSWER_FIELDS and answer["found"] is True and "1999" in answer["text"]
+    assert asked.structuredContent == answer
+    passages = json.loads(retrieved.content[0].text)
+    assert len(passages) == 2 and any("0.9059" in p["text"] for p in passages)
+    assert retrieved.structuredContent == {"result": passages}
+    assert refused.isError and "type a question" in refused.content[0].text
 
 
 def test_app_runs_from_a_plain_checkout_without_torch(tmp_path):
@@ -104,10 +115,13 @@ import sys
 sys.path.append({site_packages!r})
 sys.path.insert(0, {str(root)!r})
 import app
-assert app.qa is not None, app.load_error
+from article_qa.engines import EngineSlot
+slot = EngineSlot(app.INDEX_DIR)
+assert not slot.load(), slot.load()
 import article_qa
+from article_qa import ui
 print("FILE", article_qa.__file__)
-print("ANSWER", app.ChatApp(app.qa).ask({QUESTION!r})["text"])
+print("ANSWER", ui.ChatApp(slot, ui.ArticleSessions()).ask({QUESTION!r})["text"])
 print("TORCH", "torch" in sys.modules, "sentence_transformers" in sys.modules)
 """
     result = subprocess.run([sys.executable, "-S", "-c", script], cwd=tmp_path, capture_output=True, text=True,

@@ -92,7 +92,7 @@ def highlight(passage: Passage, quoted: list[tuple[int, int]], short: tuple[int,
 
 def passage_label(passage: Passage) -> str:
     """``section · paragraph n``, escaped; no section label when the passage has none."""
-    where = f"paragraph {int(passage.paragraph)}"
+    where = f'<span class="aqa-para">paragraph {int(passage.paragraph)}</span>'
     return f"{esc(passage.section)} · {where}" if passage.section else where
 
 
@@ -490,7 +490,8 @@ ul.aqa-labels li { margin: 0 !important; }
 .aqa-source-head { display: flex; align-items: baseline; gap: .4em; font-size: .85em; font-weight: 600;
   color: var(--body-text-color-subdued); margin-bottom: .2em; }
 .aqa-where { flex: 1 1 auto; min-width: 0; overflow-wrap: anywhere; }
-.aqa-num { color: #1d4ed8; white-space: nowrap; }
+.aqa-num, .aqa-para { white-space: nowrap; }
+.aqa-num { color: #1d4ed8; }
 .aqa-cited-badge { white-space: nowrap; color: #fff; background: #3b82f6; border-radius: 4px; padding: 0 .35em;
   font-weight: 600; }
 .aqa-score { white-space: nowrap; font-weight: 400; }
@@ -537,10 +538,11 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> 
                         "Ask in 繁體中文, 简体中文 or English. Every answer quotes the article, "
                         "and [n] marks point to the passages beside it."))
                 with gr.Row():
+                    # Widths that fit one row on a 390-pixel phone.
                     question = gr.Textbox(placeholder="Ask a question about the article…", show_label=False,
-                                          scale=5, max_lines=4, elem_id="aqa-question")
-                    send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="aqa-send")
-                    clear = gr.Button("Clear", variant="secondary", scale=0, min_width=70, elem_id="aqa-clear")
+                                          scale=5, min_width=150, max_lines=4, elem_id="aqa-question")
+                    send = gr.Button("Send", variant="primary", scale=1, min_width=64, elem_id="aqa-send")
+                    clear = gr.Button("Clear", variant="secondary", scale=0, min_width=60, elem_id="aqa-clear")
                 hint = gr.HTML("", elem_id="aqa-hint")
                 examples = gr.Dataset(components=[question], samples=[[q] for q in (info.examples if info else ())],
                                       label="Examples (click one to ask it)", elem_id="aqa-examples", type="values")
@@ -552,9 +554,10 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> 
                 with gr.Accordion("Use your own article", open=True, elem_id="aqa-own"):
                     upload = gr.File(label=f"Upload {' '.join(SUFFIXES)} (up to {MAX_UPLOAD_BYTES // 2**20} MB)",
                                      file_types=list(SUFFIXES), type="filepath", elem_id="aqa-upload")
+                    # Right under the upload box: the build's progress bar and any refusal show where the file went.
+                    status = gr.HTML("", elem_id="aqa-article-status")
                     pasted = gr.Textbox(label="…or paste its text", lines=4, max_lines=12, elem_id="aqa-paste")
                     use_pasted = gr.Button("Use the pasted text", elem_id="aqa-paste-send")
-                    status = gr.HTML("", elem_id="aqa-article-status")
                     back = gr.Button("Back to the default article", visible=False, elem_id="aqa-default")
 
         # UI events are private: the public API and the MCP tools are `ask` and `retrieve` only.
