@@ -11,6 +11,7 @@ import pytest
 
 from article_qa import ArticleQA
 from article_qa.errors import ArticleQAError
+from article_qa.records import Sentence
 
 from conftest import DEFAULT_ARTICLE, ENGLISH_ARTICLE, FakeEmbedder
 
@@ -64,7 +65,7 @@ def check_threads_agree(index: Path, embedder) -> None:
     assert {got[0] for r in results for _, got in r} == {"ok", "error"}  # both paths exercised
 
 
-def test_threads_agree_with_one_thread_fake_embedder(default_qa_fake, tmp_path):
+def test_threads_agree_with_one_thread_fake_embedder(tmp_path):
     index = tmp_path / "index"
     ArticleQA.build(DEFAULT_ARTICLE, index_dir=index, embedder=FakeEmbedder())
     check_threads_agree(index, FakeEmbedder())
@@ -92,7 +93,9 @@ def test_concurrent_builds_of_one_folder(tmp_path, monkeypatch):
     def save(_):
         start.wait()
         index_module.save_index(tmp_path / "index", manifest=built.manifest, article=built.article,
-                                chunks=built.chunks, sentences=built.sentences.tolist(), chunk_vectors=vectors,
+                                chunks=built.chunks, sentences=[Sentence(int(a), int(b), kind) for (a, b), kind
+                                                               in zip(built.sentences, built.sentence_kinds)],
+                                chunk_vectors=vectors,
                                 sentence_vectors=built.sentence_vectors)
 
     for _ in range(10):  # the race is narrow: many rounds of 8 simultaneous saves

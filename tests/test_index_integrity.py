@@ -89,6 +89,21 @@ def edit_manifest(index: Path, **changes) -> None:
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
+# ---- the shipped index -----------------------------------------------------------------
+def test_shipped_glossary_is_what_the_packaged_dictionary_gives():
+    """The glossary is all the index takes from CC-CEDICT: rebuilt from the
+    shipped article with the dictionary file shipped in the package, it must
+    be the shipped glossary.json exactly (same stems, terms, weights, order)."""
+    from article_qa.fold import fold
+    from article_qa.glossary import build_glossary
+
+    article = (ROOT / "index" / "article.txt").read_text(encoding="utf-8")
+    shipped = json.loads((ROOT / "index" / "glossary.json").read_text(encoding="utf-8"))
+    rebuilt = build_glossary(fold(article))
+    assert list(rebuilt) == list(shipped)
+    assert rebuilt == shipped
+
+
 # ---- damaged files ------------------------------------------------------------------
 def test_intact_copy_loads(workspace):
     assert load(workspace / "index").ask(QUESTIONS[0]).found
@@ -351,7 +366,7 @@ def test_load_index_refuses_an_embedder_of_another_dimension(workspace):
     from article_qa.index import load_index
 
     with pytest.raises(StaleIndexError, match=r"dimension .*article-qa build"):
-        load_index(workspace / "index", embedder_name="fake-hash", embedder_dimension=NarrowFakeEmbedder.dimension)
+        load_index(workspace / "index", embedder=NarrowFakeEmbedder())
 
 
 def test_article_qa_load_refuses_an_embedder_of_another_dimension(workspace):

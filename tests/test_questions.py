@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -10,7 +11,7 @@ import article_qa.qa as qa_module
 from article_qa import ArticleQA, BadQuestionError
 from article_qa.cli import main
 from article_qa.errors import ArticleQAError
-from article_qa.qa import MAX_QUESTION_CHARS
+from article_qa.query import MAX_QUESTION_CHARS
 from article_qa.records import Answer, Passage
 
 from conftest import DEFAULT_ARTICLE, FakeEmbedder
@@ -155,8 +156,13 @@ def test_cli_k_zero_is_one_line(cli_index, capsys):
 
 
 def test_cli_answers_a_hostile_but_real_question(cli_index, capsys):
-    assert main(["ask", "<script>" + REAL + "</script>\x00", "--index", cli_index, "--json"]) == 0
-    assert '"found": true' in capsys.readouterr().out
+    """The CLI passes markup and a NUL through to the engine and prints its
+    whole answer as JSON: the same answer the Python API gives."""
+    hostile = "<script>" + REAL + "</script>\x00"
+    assert main(["ask", hostile, "--index", cli_index, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    expected = ArticleQA.load(cli_index, embedder=FakeEmbedder()).ask(hostile).to_dict()
+    assert printed == json.loads(json.dumps(expected))
 
 
 @pytest.mark.slow
