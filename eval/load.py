@@ -1,45 +1,67 @@
-"""Load benchmark for the Gradio app: N concurrent gradio_client users for T seconds.
+"""Load benchmark: the Gradio route and the JSON route of one server, same users, same questions.
 
-    python eval/load.py                      # starts app.py on a free 127.0.0.1 port, 20 users x 30 s
-    python eval/load.py --users 50 --duration 60
-    python eval/load.py --url http://127.0.0.1:7860
-    python eval/load.py --unique             # make every question new (defeats the engine's query cache)
+    python eval/load.py                      # serve on a free 127.0.0.1 port; 20 users x 30 s per route
+    python eval/load.py --workers 2          # + the JSON route on `serve --workers 2` (gain, RSS per worker)
+    python eval/load.py --inline             # + the JSON route with the engine on the event loop, not threads
+    python eval/load.py --unique             # every question new: no hits in the engine's query-vector cache
+    python eval/load.py --users 5 --duration 10
 
-Each user is a thread with its own ``gradio_client.Client``; it asks questions
-from eval/questions*.jsonl and eval/offtopic.jsonl (a built-in list if those
-are missing) through ``/ask`` and, one call in five, ``/retrieve`` with a
-random k. Prints requests/s, latency percentiles and errors, then stops the
-server it started. Exit status 1 if any request failed. Not a test.
+It starts ``article-qa serve`` (the UI and the JSON API in one process) and
+runs the same N users twice, one route after the other:
+
+* ``gradio``: each user has its own ``gradio_client.Client`` and calls
+  ``/ask`` and ``/retrieve`` through Gradio's queue (what the UI and MCP use);
+* ``v1``: each user holds one keep-alive ``http.client`` connection and
+  POSTs ``/v1/ask`` and ``/v1/retrieve``.
+
+Each user asks questions from eval/questions*.jsonl and eval/offtopic.jsonl
+back to back, four in five through ask and one through retrieve with a random
+k (1-10), from its own seeded random stream, so both routes get the same mix.
+Prints requests/s, latency percentiles and errors per route, the ratio of the
+two, and the CPU seconds the client (this process) and the server used, so a
+client-bound figure shows. Latencies run from the first request. Stops the
+servers it started. Exit status 1 unless the JSON route meets its targets
+(>= 4x the Gradio route's requests/s, p95 <= 100 ms, no errors). Not a test.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import math
 import os
 import random
+import resource
+import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
 import time
 import urllib.request
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
 FALLBACK_QUESTIONS = [
     "政府上網工程是哪一年啟動的?",
     "在线服务指数排名全球第几?",
     "What are the three aspects of the Chinese model of digital government?",
-    "我國數字政府建設歷經哪四個發展時期?",
-    "2020年我国电子政务发展指数是多少?",
-    "Who wrote this article?",
     "How do I make a sourdough starter?",
-    "月球距離地球有多遠?",
 ]
+# Same server in a process of its own, with the engine on the event loop (for --inline).
+INLINE_SERVER = r"""
+import sys, uvicorn
+from article_qa.engines import EngineSlot
+from article_qa.server import configure_logging, create_app
+configure_logging()
+uvicorn.run(create_app(EngineSlot(), ui=False, inline=True), host="127.0.0.1", port=int(sys.argv[1]),
+            access_log=False)
+"""
 
 
 def load_questions() -> list[str]:
@@ -52,47 +74,95 @@ def load_questions() -> list[str]:
     return questions or FALLBACK_QUESTIONS
 
 
+# ---------------------------------------------------------------- servers ---
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def start_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    url: str
+
+    def pids(self) -> list[int]:
+        """The server process and its worker processes (uvicorn's children)."""
+        children = [int(p) for p in Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+                    .read_text().split()] if Path(f"/proc/{self.proc.pid}").exists() else []
+        return [self.proc.pid, *children]
+
+    def workers(self) -> list[int]:
+        """The processes that answer: the children when uvicorn forked workers, else the process itself."""
+        pids = self.pids()
+        return pids[1:] or pids
+
+    def cpu_seconds(self) -> float:
+        return sum(_proc_cpu(pid) for pid in self.pids())
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def _proc_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(name: str, command: Callable[[int], list[str]], log_path: Path, *, ui: bool) -> Server:
+    """``command(port)`` in its own process group, once /v1/health answers (and the UI is ready if ``ui``)."""
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(command(port), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    server = Server(name, proc, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}; see {log_path}")
+            raise SystemExit(f"{name} exited with {proc.returncode}; see {log_path}")
         try:
-            with urllib.request.urlopen(f"{url}/gradio_api/info", timeout=2):
-                return proc, url
+            with urllib.request.urlopen(f"{server.url}/v1/health", timeout=2) as response:
+                if not ui or json.load(response)["ui"] == "ready":
+                    return server
         except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise SystemExit(f"app.py did not answer on {url} within 180 s; see {log_path}")
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise SystemExit(f"{name} was not ready within 180 s; see {log_path}")
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def serve_command(*extra: str) -> Callable[[int], list[str]]:
+    return lambda port: [sys.executable, "-m", "article_qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+                         *extra]
 
 
+def inline_command(port: int) -> list[str]:
+    return [sys.executable, "-c", INLINE_SERVER, str(port)]
+
+
+# ------------------------------------------------------------------ users ---
+@dataclass
 class Results:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.latencies: dict[str, list[float]] = {"/ask": [], "/retrieve": []}
-        self.errors: Counter[str] = Counter()
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"ask": [], "retrieve": []})
+    errors: Counter = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, endpoint: str, seconds: float, error: str | None) -> None:
         with self.lock:
@@ -101,7 +171,104 @@ class Results:
             else:
                 self.errors[f"{endpoint}: {error[:160]}"] += 1
 
+    @property
+    def ok(self) -> list[float]:
+        return self.latencies["ask"] + self.latencies["retrieve"]
 
+
+def next_call(rng: random.Random, questions: list[str], unique: str | None) -> tuple[str, str, int]:
+    question = rng.choice(questions) + (f" ({unique})" if unique else "")
+    if rng.random() < 0.2:
+        return "retrieve", question, rng.randint(1, 10)
+    return "ask", question, 0
+
+
+class GradioUser:
+    """A ``gradio_client.Client`` of its own, through Gradio's queue."""
+
+    def __init__(self, url: str) -> None:
+        from gradio_client import Client
+
+        # Over plain http, ssl_verify=False stops gradio_client from loading the CA
+        # bundle on every request (~40 ms of this process's CPU each).
+        self.client = Client(url, verbose=False, ssl_verify=not url.startswith("http://"))
+
+    def call(self, endpoint: str, question: str, k: int) -> str | None:
+        if endpoint == "retrieve":
+            result = self.client.predict(question, k, api_name="/retrieve")
+            return None if isinstance(result, list) and len(result) <= k else f"unexpected {str(result)[:80]}"
+        result = self.client.predict(question, api_name="/ask")
+        return None if isinstance(result, dict) and "text" in result else f"unexpected {str(result)[:80]}"
+
+
+class JsonUser:
+    """One keep-alive HTTP/1.1 connection to the JSON API."""
+
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.connection = http.client.HTTPConnection(host, int(port), timeout=30)
+
+    def call(self, endpoint: str, question: str, k: int) -> str | None:
+        body = {"question": question, "k": k} if endpoint == "retrieve" else {"question": question}
+        self.connection.request("POST", f"/v1/{endpoint}", json.dumps(body).encode(),
+                                {"content-type": "application/json"})
+        response = self.connection.getresponse()
+        payload = response.read()
+        if response.status != 200:
+            return f"HTTP {response.status}: {payload[:80]!r}"
+        result = json.loads(payload)
+        key = "passages" if endpoint == "retrieve" else "text"
+        return None if key in result else f"unexpected {payload[:80]!r}"
+
+
+def run_users(make_user, url: str, questions: list[str], args) -> tuple[Results, float, float]:
+    """``args.users`` threads calling back to back for ``args.duration`` s: results, wall s, client CPU s."""
+    results = Results()
+    ready = threading.Barrier(args.users + 1)
+    start = threading.Event()
+    stop_at = [0.0]
+
+    def user(number: int) -> None:
+        rng = random.Random(number)
+        try:
+            client = make_user(url)
+        except Exception as error:  # noqa: BLE001 — a benchmark counts every failure
+            results.add("ask", 0.0, f"connect: {type(error).__name__}: {error}")
+            ready.wait()
+            return
+        ready.wait()
+        start.wait()
+        sent = 0
+        while time.monotonic() < stop_at[0]:
+            endpoint, question, k = next_call(rng, questions, f"{number}-{sent}" if args.unique else None)
+            sent += 1
+            began = time.perf_counter()
+            try:
+                error = client.call(endpoint, question, k)
+            except Exception as failure:  # noqa: BLE001
+                error = f"{type(failure).__name__}: {failure}"
+                if isinstance(client, JsonUser):
+                    client = make_user(url)  # a broken connection is not reused
+            results.add(endpoint, time.perf_counter() - began, error)
+
+    threads = [threading.Thread(target=user, args=(n,), daemon=True) for n in range(args.users)]
+    for thread in threads:
+        thread.start()
+    ready.wait()  # every client has connected; the clock starts now
+    cpu_before, began = _client_cpu(), time.monotonic()
+    stop_at[0] = began + args.duration
+    start.set()
+    for thread in threads:
+        thread.join(timeout=args.duration + 120)
+    return results, time.monotonic() - began, _client_cpu() - cpu_before
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# ----------------------------------------------------------------- report ---
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -109,108 +276,95 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]  # nearest rank
 
 
-def report(results: Results, elapsed: float, args) -> int:
-    everything = results.latencies["/ask"] + results.latencies["/retrieve"]
-    errors = sum(results.errors.values())
-    total = len(everything) + errors
-    print(f"users={args.users} duration={elapsed:.1f}s unique={args.unique} url={args.url or '(started app.py)'}")
-    print(f"requests={total} ok={len(everything)} errors={errors} throughput={total / elapsed:.1f} req/s")
-    for name, values in [("all", everything)] + list(results.latencies.items()):
-        if values:
-            print(f"  {name:<10} n={len(values):<6} p50={percentile(values, 50) * 1000:7.1f} ms  "
-                  f"p95={percentile(values, 95) * 1000:7.1f} ms  p99={percentile(values, 99) * 1000:7.1f} ms  "
-                  f"max={max(values) * 1000:7.1f} ms  mean={statistics.fmean(values) * 1000:7.1f} ms")
-    for message, count in results.errors.most_common(5):
-        print(f"  error x{count}: {message}")
-    p95 = percentile(everything, 95)
-    verdict = errors == 0 and p95 < 1.0
-    print(f"bar (zero errors, p95 < 1 s): {'PASS' if verdict else 'FAIL'}")
-    return 0 if verdict else 1
+@dataclass
+class Phase:
+    route: str
+    results: Results
+    wall: float
+    client_cpu: float
+    server_cpu: float
+
+    @property
+    def errors(self) -> int:
+        return sum(self.results.errors.values())
+
+    @property
+    def rps(self) -> float:
+        return (len(self.results.ok) + self.errors) / self.wall
+
+    def p95(self) -> float:
+        return percentile(self.results.ok, 95)
+
+    def print(self) -> None:
+        ok = self.results.ok
+        print(f"  {self.route:<22} {self.rps:7.1f} req/s  n={len(ok):<6} errors={self.errors:<3} "
+              f"p50={percentile(ok, 50) * 1000:6.1f} ms  p95={self.p95() * 1000:6.1f} ms  "
+              f"p99={percentile(ok, 99) * 1000:6.1f} ms  max={max(ok, default=float('nan')) * 1000:7.1f} ms  "
+              f"| CPU/s client {self.client_cpu / self.wall:4.2f} server {self.server_cpu / self.wall:4.2f}")
+        for message, count in self.results.errors.most_common(3):
+            print(f"      error x{count}: {message}")
+
+
+def measure(route: str, server: Server, make_user, questions: list[str], args) -> Phase:
+    server_cpu = server.cpu_seconds()
+    results, wall, client_cpu = run_users(make_user, server.url, questions, args)
+    phase = Phase(route, results, wall, client_cpu, server.cpu_seconds() - server_cpu)
+    phase.print()
+    return phase
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", help="an app that is already running (default: start app.py on a free port)")
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per route")
     parser.add_argument("--unique", action="store_true", help="append a counter to every question (no cache hits)")
-    parser.add_argument("--server-log", type=Path, default=ROOT / "tests" / "artifacts" / "load-server.log")
+    parser.add_argument("--workers", type=int, default=1, help="also measure /v1 on `serve --workers N` (N > 1)")
+    parser.add_argument("--inline", action="store_true", help="also measure /v1 with the engine on the event loop")
+    parser.add_argument("--logs", type=Path, default=ROOT / "tests" / "artifacts")
     args = parser.parse_args(argv)
 
     questions = load_questions()
-    proc = None
-    url = args.url
-    if url is None:
-        args.server_log.parent.mkdir(parents=True, exist_ok=True)
-        proc, url = start_server(args.server_log)
+    print(f"users={args.users} duration={args.duration:.0f}s per route unique={args.unique} "
+          f"questions={len(questions)} cores={os.cpu_count()} (client and server share them)")
+    server = start_server("serve", serve_command(), args.logs / "load-serve.log", ui=True)
     try:
-        results = Results()
-        ready = threading.Barrier(args.users + 1)
-        deadline = Deadline()
-        threads = [threading.Thread(target=user, args=(n, url, questions, deadline, args.unique, results, ready),
-                                    daemon=True) for n in range(args.users)]
-        for thread in threads:
-            thread.start()
-        ready.wait()  # every client has connected; the clock starts now
-        began = time.monotonic()
-        deadline.set(began + args.duration)
-        for thread in threads:
-            thread.join(timeout=args.duration + 120)
-        return report(results, time.monotonic() - began, args)
+        print(f"article-qa serve (1 process, UI + JSON API), RSS {rss_mb(server.proc.pid):.0f} MB before load:")
+        gradio = measure("gradio_client /ask", server, GradioUser, questions, args)
+        v1 = measure("/v1 (threadpool)", server, JsonUser, questions, args)
     finally:
-        if proc is not None:
-            stop_server(proc)
+        server.stop()
+    print(f"  ratio /v1 / gradio: {v1.rps / gradio.rps:.1f}x requests/s, "
+          f"p95 {gradio.p95() / v1.p95():.1f}x lower")
 
-
-class Deadline:
-    """When the users stop; set once every client has connected."""
-
-    def __init__(self) -> None:
-        self._at = float("inf")
-        self._set = threading.Event()
-
-    def set(self, at: float) -> None:
-        self._at = at
-        self._set.set()
-
-    def wait(self) -> float:
-        self._set.wait()
-        return self._at
-
-
-def user(number: int, url: str, questions: list[str], deadline: Deadline, unique: bool, results: Results,
-         ready: threading.Barrier) -> None:
-    """One simulated user: its own client, questions back to back until the deadline."""
-    from gradio_client import Client
-
-    rng = random.Random(number)
-    try:
-        # Over plain http there is no TLS; ssl_verify=False stops gradio_client from
-        # loading the CA bundle for every request (~40 ms of CPU each, in this
-        # process, which would otherwise be what the benchmark measures).
-        client = Client(url, verbose=False, ssl_verify=not url.startswith("http://"))
-    except Exception as error:  # noqa: BLE001 — a benchmark counts every failure
-        results.add("/ask", 0.0, f"connect: {type(error).__name__}: {error}")
-        ready.wait()
-        return
-    ready.wait()
-    stop_at = deadline.wait()
-    sent = 0
-    while time.monotonic() < stop_at:
-        question = rng.choice(questions)
-        if unique:
-            question = f"{question} ({number}-{sent})"
-        sent += 1
-        endpoint = "/retrieve" if rng.random() < 0.2 else "/ask"
-        call = (question, rng.randint(1, 10)) if endpoint == "/retrieve" else (question,)
-        began = time.perf_counter()
+    if args.inline:
+        inline_server = start_server("inline", inline_command, args.logs / "load-inline.log",
+                                     ui=False)
         try:
-            result = client.predict(*call, api_name=endpoint)
-            ok = isinstance(result, list) if endpoint == "/retrieve" else isinstance(result, dict) and "text" in result
-            error = None if ok else f"unexpected result {str(result)[:80]}"
-        except Exception as failure:  # noqa: BLE001
-            error = f"{type(failure).__name__}: {failure}"
-        results.add(endpoint, time.perf_counter() - began, error)
+            inline = measure("/v1 (inline, API only)", inline_server, JsonUser, questions, args)
+        finally:
+            inline_server.stop()
+        print(f"  ratio inline / threadpool: {inline.rps / v1.rps:.2f}x requests/s "
+              "(the threadpool server also holds the UI)")
+    if args.workers > 1:
+        one = start_server("api-only", serve_command("--api-only"), args.logs / "load-api1.log", ui=False)
+        try:
+            single = measure("/v1 --workers 1 (API)", one, JsonUser, questions, args)
+            single_rss = rss_mb(one.proc.pid)
+        finally:
+            one.stop()
+        many = start_server("workers", serve_command("--workers", str(args.workers)), args.logs / "load-workers.log",
+                            ui=False)
+        try:
+            scaled = measure(f"/v1 --workers {args.workers}", many, JsonUser, questions, args)
+            rss = [rss_mb(pid) for pid in many.workers()]
+        finally:
+            many.stop()
+        print(f"  gain --workers {args.workers} / 1 (API only both): {scaled.rps / single.rps:.2f}x requests/s; "
+              f"RSS per worker {', '.join(f'{r:.0f}' for r in rss)} MB (1 API-only process: {single_rss:.0f} MB)")
+
+    verdict = v1.errors == 0 and v1.rps >= 4 * gradio.rps and v1.p95() <= 0.100
+    print(f"targets (/v1 >= 4x gradio req/s, /v1 p95 <= 100 ms, 0 errors): {'PASS' if verdict else 'FAIL'}")
+    return 0 if verdict else 1
 
 
 if __name__ == "__main__":

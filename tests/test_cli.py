@@ -84,12 +84,11 @@ def quiet_serve(monkeypatch):
 
 def test_serve_defaults(monkeypatch):
     calls = {}
-    import uvicorn
+    import article_qa.server
 
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: calls.update(target=target, **kwargs))
+    monkeypatch.setattr(article_qa.server, "run_server", lambda **kwargs: calls.update(kwargs))
     assert cli.main(["serve", "--index", "some-index"]) == 0
-    assert calls["target"] == "article_qa.server:app_from_env" and calls["factory"] is True
-    assert (calls["host"], calls["port"], calls["workers"]) == ("127.0.0.1", 7860, 1)
+    assert calls == {"host": "127.0.0.1", "port": 7860, "workers": 1, "access_log": False}
     import os
 
     assert os.environ["ARTICLE_QA_SERVE_UI"] == "1" and os.environ["ARTICLE_QA_INDEX"] == "some-index"
@@ -99,8 +98,8 @@ def test_serve_defaults(monkeypatch):
 def test_serve_without_the_ui(monkeypatch, argv):
     import os
 
-    import uvicorn
+    import article_qa.server
 
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kwargs: None)
+    monkeypatch.setattr(article_qa.server, "run_server", lambda **kwargs: None)
     assert cli.main(argv) == 0
     assert os.environ["ARTICLE_QA_SERVE_UI"] == "0"

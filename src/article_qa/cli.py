@@ -127,14 +127,12 @@ def _serve(args) -> int:
     import logging
     import os
 
-    import uvicorn
-
-    from .server import ENV_INDEX, ENV_UI, configure_logging
+    from . import server
 
     if args.workers < 1:
         raise ArticleQAError("--workers must be at least 1.")
     ui = args.workers == 1 and not args.api_only
-    configure_logging()
+    server.configure_logging()
     if args.workers > 1 and not args.api_only:
         # Gradio keeps each browser session's queue and event stream in one process, and the
         # kernel spreads connections over the workers, so a page would lose its own replies.
@@ -142,10 +140,9 @@ def _serve(args) -> int:
             "--workers %d: serving the JSON API (/v1) only; the chat UI and MCP need one process "
             "(run a separate `article-qa serve` with --workers 1 for them)", args.workers)
     if args.index is not None:
-        os.environ[ENV_INDEX] = str(args.index)
-    os.environ[ENV_UI] = "1" if ui else "0"
-    uvicorn.run("article_qa.server:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", access_log=args.access_log, timeout_graceful_shutdown=5)
+        os.environ[server.ENV_INDEX] = str(args.index)
+    os.environ[server.ENV_UI] = "1" if ui else "0"
+    server.run_server(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log)
     return 0
 
 
