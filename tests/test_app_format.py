@@ -11,9 +11,8 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
-from article_qa import Answer, ArticleQA, Passage, Response
+from article_qa import Answer, ArticleQA, Passage, Response, ui
 from article_qa.sessions import ArticleInfo, ArticleSessions
-from article_qa import ui
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "第一句。第二句說1999年。第三句<b>粗</b>。"
@@ -236,19 +235,29 @@ def handlers(default_qa_fake, tmp_path, fake_embedder) -> ui.ChatApp:
 QUESTION = "政府上網工程是哪一年啟動的?"
 
 
-def test_a_chat_turn_is_one_engine_pass_and_the_slider_asks_nothing(english_qa, tmp_path, fake_embedder):
-    engine = CountingEngine(english_qa)
-    handlers = ui.ChatApp(FixedSlot(engine), ArticleSessions(tmp_path / "s", embedder=fake_embedder))
-    question = "When was the Kestrel Point lighthouse built?"
-    history, panel, box, last, hint = handlers.respond(question, [], 2)
-    assert engine.calls == ["respond"]
+class StubEngine:
+    """Answers every question with the constructed year answer over ten ranked passages."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def respond(self, question: str, *, k: int = 3) -> Response:
+        self.calls.append((question, k))
+        ranked = (passage(4, 14),) + tuple(passage(0, 4, chunk_id=n, score=0.1) for n in range(20, 29))
+        return Response(answer=year_answer(), passages=ranked[:k])
+
+
+def test_a_chat_turn_is_one_engine_pass_and_the_slider_asks_nothing(tmp_path, fake_embedder):
+    engine = StubEngine()
+    handlers = ui.ChatApp(FixedSlot(engine), ArticleSessions(tmp_path, embedder=fake_embedder))
+    history, panel, box, last, hint = handlers.respond("哪一年?", [], 2)
+    assert engine.calls == [("哪一年?", ui.MAX_K)]
     assert [m["role"] for m in history] == ["user", "assistant"]
-    assert "1871" in history[1]["content"] and '<sup class="aqa-cite">[1]</sup>' in history[1]["content"]
-    assert panel.count('class="aqa-passage') == 2 and "<mark>" in panel and "cited [1]" in panel
-    assert box == "" and hint == "" and last[0] == question
-    assert len(last[1].passages) == min(ui.MAX_K, english_qa.n_chunks)
-    wider = handlers.reslice(5, last)
-    assert engine.calls == ["respond"] and wider.count('class="aqa-passage') == 5
+    assert history[1]["content"] == ui.format_answer(year_answer())
+    assert panel == ui.format_passages("哪一年?", last[1], 2) and panel.count('class="aqa-passage') == 2
+    assert box == "" and hint == "" and last[0] == "哪一年?"
+    wider = handlers.reslice(7, last)
+    assert len(engine.calls) == 1 and wider.count('class="aqa-passage') == 7
 
 
 def test_blank_question_is_an_inline_hint_without_a_bubble_or_toast(handlers, recwarn):

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from article_qa import ArticleError
-from article_qa import ui
+from article_qa import ArticleError, ui
 from article_qa.sessions import MAX_UPLOAD_BYTES, ArticleSessions, describe_article, text_language
 from conftest import ENGLISH_ARTICLE
 
@@ -45,8 +44,8 @@ def folders(sessions: ArticleSessions) -> set[str]:
 def test_an_upload_is_indexed_in_its_own_folder_and_answers_about_itself(sessions, lighthouse):
     entry = sessions.build_from_file("session-a", lighthouse)
     assert entry.folder.parent == sessions.root and (entry.folder / "lighthouse.md").is_file()
-    answer = entry.qa.ask(LIGHTHOUSE_QUESTION)
-    assert answer.found and "1871" in answer.text
+    passages = entry.qa.retrieve(LIGHTHOUSE_QUESTION, k=1)
+    assert "built in 1871" in passages[0].text and entry.qa.article.startswith("Lighthouses of the North Coast")
     assert entry.info.title == "Lighthouses of the North Coast" and entry.info.language == "en"
     assert entry.info.chars == len(entry.qa.article) and entry.info.passages == entry.qa.n_chunks
 
@@ -171,8 +170,8 @@ def test_an_upload_switches_the_session_to_its_article_with_progress(handlers, l
     fractions = [f for f, _ in progress.calls if f is not None]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert all(str(handlers.sessions.root) not in desc for _, desc in progress.calls)
-    history, *_ = handlers.respond(LIGHTHOUSE_QUESTION, [], 3, key)
-    assert "1871" in history[1]["content"]
+    _, panel, *_ = handlers.respond(LIGHTHOUSE_QUESTION, [], 3, key)
+    assert "built in 1871" in panel
 
 
 def test_a_bad_upload_shows_its_message_and_changes_nothing_else(handlers, tmp_path):
@@ -187,14 +186,15 @@ def test_a_bad_upload_shows_its_message_and_changes_nothing_else(handlers, tmp_p
 def test_two_sessions_never_see_each_others_article(handlers, lighthouse):
     handlers.use_upload(str(lighthouse), tab("tab-a"), RecordingProgress())
     handlers.use_pasted_text(CHINESE_ARTICLE, tab("tab-b"), RecordingProgress())
-    a_reply = handlers.respond(LIGHTHOUSE_QUESTION, [], 3, "tab-a")[0][1]["content"]
-    b_reply = handlers.respond(LIGHTHOUSE_QUESTION, [], 3, "tab-b")[0][1]["content"]
-    default_reply = handlers.respond(LIGHTHOUSE_QUESTION, [], 3, "")[0][1]["content"]
-    assert "1871" in a_reply
-    assert "Kestrel" not in b_reply and "Kestrel" not in default_reply
-    b_tea = handlers.respond("凍頂烏龍茶始於哪一年?", [], 3, "tab-b")[0][1]["content"]
-    a_tea = handlers.respond("凍頂烏龍茶始於哪一年?", [], 3, "tab-a")[0][1]["content"]
-    assert "1855" in b_tea and "1855" not in a_tea and "烏龍" not in a_tea
+    def shown(question: str, key: str) -> str:  # the reply and the panel's passages, answered or not
+        history, panel, *_ = handlers.respond(question, [], ui.MAX_K, key)
+        return history[1]["content"] + panel
+
+    a, b, default = (shown(LIGHTHOUSE_QUESTION, key) for key in ("tab-a", "tab-b", ""))
+    assert "built in 1871" in a
+    # words of each article that the questions do not contain (the panel repeats the question)
+    assert "harbour board" not in b and "harbour board" not in default and "林鳳池" not in a
+    assert "1855" in shown("凍頂烏龍茶始於哪一年?", "tab-b") and "1855" not in shown("凍頂烏龍茶始於哪一年?", "tab-a")
 
 
 def test_back_to_the_default_article_drops_the_upload(handlers, lighthouse, default_qa_fake):
