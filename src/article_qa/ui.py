@@ -14,6 +14,7 @@ tools always answer about the default article.
 
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import logging
@@ -518,7 +519,10 @@ MOUNT_KWARGS = LAUNCH_KWARGS
 def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> gr.Blocks:
     """The whole app around the default article's ``slot`` (opened now; a
     failed load shows its message instead of answers). The queue is set up."""
-    handlers = ChatApp(slot, sessions or ArticleSessions())
+    if sessions is None:
+        sessions = ArticleSessions()
+        atexit.register(sessions.close)  # a clean exit leaves no folder; a crash's are removed at the next start
+    handlers = ChatApp(slot, sessions)
     load_error = slot.load()
     info = None if load_error else handlers.default_info()
     if info is not None:
