@@ -42,7 +42,10 @@ QUALITY = ("hit@1", "hit@3", "answer_accuracy", "short_em", "short_f1", "decline
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 WARMUP_QUESTION = "这篇文章讲了什么?"
 MISS_EXAMPLES = 5
-KEPT_CHARS = 300  # of each answer and passage in benchmark.json: enough to study a miss
+# Characters kept of each answer and passage in benchmark.json: enough to
+# study a miss. A baseline's answer is its first passage, kept once and shorter.
+KEPT_CHARS = 300
+BASELINE_KEPT_CHARS = 80
 
 
 # ---- the lexical baseline ---------------------------------------------------
@@ -119,6 +122,16 @@ def _own_row(system, question: cmrc.Question, timed: bool) -> dict:
         "answer": answer.text[:KEPT_CHARS],
         "top_passage": passages[0].text[:KEPT_CHARS] if passages else "",
     }
+
+
+def compact(row: dict) -> dict:
+    """A baseline's row as stored: its short answer and top passage are its
+    answer, and the question and golds are in the engine's row of the same id."""
+    if row["system"] == ENGINE:
+        return row
+    out = {k: v for k, v in row.items() if k not in ("short_answer", "top_passage", "question", "golds")}
+    out["answer"] = row["answer"][:BASELINE_KEPT_CHARS]
+    return out
 
 
 def _short_answer(answer) -> str:
@@ -228,7 +241,7 @@ def run(split: str, variants: list[str], embedders: Embedders) -> dict:
         "build_s_per_12k_chars": round(sum(b["seconds"] for b in builds) / sum(b["chars"] for b in builds)
                                        * ARTICLE_CHARS, 3) if builds else 0.0,
         "questions_without_gold_in_article": missing,
-        "rows": rows,
+        "rows": [compact(r) for r in rows],
     }
 
 
@@ -321,6 +334,13 @@ def _misses(rows: list[dict]) -> str:
         f"  answered: {r['answer'][:160]}" for r in chosen)
 
 
+def to_json(results: dict) -> str:
+    """Indented, but one line per question row: diffs stay readable, the file small."""
+    head = json.dumps({k: v for k, v in results.items() if k != "rows"}, ensure_ascii=False, indent=1)
+    rows = ",\n".join(json.dumps(r, ensure_ascii=False) for r in results["rows"])
+    return f'{head[:-2]},\n "rows": [\n{rows}\n ]\n}}\n'
+
+
 def output_paths(split: str) -> tuple[Path, Path]:
     stem = "benchmark" if split == "validation" else f"benchmark-{split}"
     return EVAL_DIR / f"{stem}.md", EVAL_DIR / f"{stem}.json"
@@ -352,7 +372,7 @@ def main(argv=None) -> int:
     results = run(args.split, variants, Embedders.real())
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     md_path, json_path = output_paths(args.split)
-    json_path.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    json_path.write_text(to_json(results), encoding="utf-8")
     md_path.write_text(markdown(results), encoding="utf-8")
     if args.update_readme:
         update_readme(results, ROOT / "README.md")
