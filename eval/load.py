@@ -4,7 +4,7 @@
     python eval/load.py --workers 2          # + the JSON route on `serve --workers 2` (gain, RSS per worker)
     python eval/load.py --inline             # + the JSON route with the engine on the event loop, not threads
     python eval/load.py --unique             # every question new: no hits in the engine's query-vector cache
-    python eval/load.py --users 5 --duration 10
+    python eval/load.py --users 5 --duration 10 --rounds 1
 
 It starts ``article-qa serve`` (the UI and the JSON API in one process) and
 runs the same N users twice, one route after the other:
@@ -94,9 +94,10 @@ class Server:
         return [self.proc.pid, *children]
 
     def workers(self) -> list[int]:
-        """The processes that answer: the children when uvicorn forked workers, else the process itself."""
-        pids = self.pids()
-        return pids[1:] or pids
+        """The processes that answer: uvicorn's spawned workers, else the process itself."""
+        spawned = [pid for pid in self.pids()[1:]
+                   if b"multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return spawned or [self.proc.pid]
 
     def cpu_seconds(self) -> float:
         return sum(_proc_cpu(pid) for pid in self.pids())
@@ -278,45 +279,66 @@ def percentile(values: list[float], q: float) -> float:
 
 @dataclass
 class Phase:
+    """One route's figures, summed over its rounds."""
+
     route: str
-    results: Results
-    wall: float
-    client_cpu: float
-    server_cpu: float
+    results: Results = field(default_factory=Results)
+    wall: float = 0.0
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
 
     @property
     def errors(self) -> int:
         return sum(self.results.errors.values())
 
     @property
+    def requests(self) -> int:
+        return len(self.results.ok) + self.errors
+
+    @property
     def rps(self) -> float:
-        return (len(self.results.ok) + self.errors) / self.wall
+        return self.requests / self.wall
 
     def p95(self) -> float:
         return percentile(self.results.ok, 95)
 
+    def add_round(self, server: Server, make_user, questions: list[str], args) -> None:
+        server_cpu = server.cpu_seconds()
+        results, wall, client_cpu = run_users(make_user, server.url, questions, args)
+        self.server_cpu += server.cpu_seconds() - server_cpu
+        self.client_cpu, self.wall = self.client_cpu + client_cpu, self.wall + wall
+        for endpoint, values in results.latencies.items():
+            self.results.latencies[endpoint] += values
+        self.results.errors.update(results.errors)
+
     def print(self) -> None:
-        ok = self.results.ok
-        print(f"  {self.route:<22} {self.rps:7.1f} req/s  n={len(ok):<6} errors={self.errors:<3} "
-              f"p50={percentile(ok, 50) * 1000:6.1f} ms  p95={self.p95() * 1000:6.1f} ms  "
-              f"p99={percentile(ok, 99) * 1000:6.1f} ms  max={max(ok, default=float('nan')) * 1000:7.1f} ms  "
-              f"| CPU/s client {self.client_cpu / self.wall:4.2f} server {self.server_cpu / self.wall:4.2f}")
+        ok, per_request = self.results.ok, 1000 / max(self.requests, 1)
+        print(f"  {self.route:<24} {self.rps:6.1f} req/s  n={len(ok):<6} errors={self.errors:<3} "
+              f"p50={percentile(ok, 50) * 1000:6.1f}  p95={self.p95() * 1000:6.1f}  "
+              f"p99={percentile(ok, 99) * 1000:6.1f}  max={max(ok, default=float('nan')) * 1000:7.1f} ms  "
+              f"| CPU ms/request: server {self.server_cpu * per_request:4.1f} client {self.client_cpu * per_request:4.1f}"
+              f" | cores busy: server {self.server_cpu / self.wall:4.2f} client {self.client_cpu / self.wall:4.2f}")
         for message, count in self.results.errors.most_common(3):
             print(f"      error x{count}: {message}")
 
 
-def measure(route: str, server: Server, make_user, questions: list[str], args) -> Phase:
-    server_cpu = server.cpu_seconds()
-    results, wall, client_cpu = run_users(make_user, server.url, questions, args)
-    phase = Phase(route, results, wall, client_cpu, server.cpu_seconds() - server_cpu)
-    phase.print()
-    return phase
+def measure(routes: list[tuple[str, Server, object]], questions: list[str], args) -> list[Phase]:
+    """The routes in turn, ``args.rounds`` times (A B A B ...): a box whose other load
+    drifts during the run then weighs on every route alike."""
+    phases = [Phase(route) for route, _, _ in routes]
+    for _ in range(args.rounds):
+        for phase, (_, server, make_user) in zip(phases, routes):
+            phase.add_round(server, make_user, questions, args)
+    for phase in phases:
+        phase.print()
+    return phases
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of load per route")
+    parser.add_argument("--rounds", type=int, default=3, help="alternate the routes this many times")
     parser.add_argument("--unique", action="store_true", help="append a counter to every question (no cache hits)")
     parser.add_argument("--workers", type=int, default=1, help="also measure /v1 on `serve --workers N` (N > 1)")
     parser.add_argument("--inline", action="store_true", help="also measure /v1 with the engine on the event loop")
@@ -324,43 +346,44 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     questions = load_questions()
-    print(f"users={args.users} duration={args.duration:.0f}s per route unique={args.unique} "
-          f"questions={len(questions)} cores={os.cpu_count()} (client and server share them)")
+    slice_s = args.duration / args.rounds
+    args.duration = slice_s  # run_users runs one slice
+    print(f"users={args.users} duration={slice_s * args.rounds:.0f}s per route in {args.rounds} alternating rounds "
+          f"unique={args.unique} questions={len(questions)} cores={os.cpu_count()} (client and server share them)")
     server = start_server("serve", serve_command(), args.logs / "load-serve.log", ui=True)
     try:
         print(f"article-qa serve (1 process, UI + JSON API), RSS {rss_mb(server.proc.pid):.0f} MB before load:")
-        gradio = measure("gradio_client /ask", server, GradioUser, questions, args)
-        v1 = measure("/v1 (threadpool)", server, JsonUser, questions, args)
+        gradio, v1 = measure([("gradio_client /ask", server, GradioUser), ("/v1 (threadpool)", server, JsonUser)],
+                             questions, args)
     finally:
         server.stop()
-    print(f"  ratio /v1 / gradio: {v1.rps / gradio.rps:.1f}x requests/s, "
-          f"p95 {gradio.p95() / v1.p95():.1f}x lower")
+    print(f"  ratio /v1 / gradio: {v1.rps / gradio.rps:.1f}x requests/s, p95 {gradio.p95() / v1.p95():.1f}x lower")
 
     if args.inline:
-        inline_server = start_server("inline", inline_command, args.logs / "load-inline.log",
-                                     ui=False)
+        threaded = start_server("api-only", serve_command("--api-only"), args.logs / "load-api1.log", ui=False)
+        inline_server = start_server("inline", inline_command, args.logs / "load-inline.log", ui=False)
         try:
-            inline = measure("/v1 (inline, API only)", inline_server, JsonUser, questions, args)
+            print("API only, one process each: engine in FastAPI's threadpool vs on the event loop:")
+            pooled, inline = measure([("/v1 threadpool", threaded, JsonUser),
+                                      ("/v1 inline", inline_server, JsonUser)], questions, args)
         finally:
+            threaded.stop()
             inline_server.stop()
-        print(f"  ratio inline / threadpool: {inline.rps / v1.rps:.2f}x requests/s "
-              "(the threadpool server also holds the UI)")
+        print(f"  ratio inline / threadpool: {inline.rps / pooled.rps:.2f}x requests/s")
     if args.workers > 1:
         one = start_server("api-only", serve_command("--api-only"), args.logs / "load-api1.log", ui=False)
-        try:
-            single = measure("/v1 --workers 1 (API)", one, JsonUser, questions, args)
-            single_rss = rss_mb(one.proc.pid)
-        finally:
-            one.stop()
         many = start_server("workers", serve_command("--workers", str(args.workers)), args.logs / "load-workers.log",
                             ui=False)
         try:
-            scaled = measure(f"/v1 --workers {args.workers}", many, JsonUser, questions, args)
-            rss = [rss_mb(pid) for pid in many.workers()]
+            print(f"API only: 1 process vs --workers {args.workers}:")
+            single, scaled = measure([("/v1 --workers 1", one, JsonUser),
+                                      (f"/v1 --workers {args.workers}", many, JsonUser)], questions, args)
+            single_rss, rss = rss_mb(one.proc.pid), [rss_mb(pid) for pid in many.workers()]
         finally:
+            one.stop()
             many.stop()
-        print(f"  gain --workers {args.workers} / 1 (API only both): {scaled.rps / single.rps:.2f}x requests/s; "
-              f"RSS per worker {', '.join(f'{r:.0f}' for r in rss)} MB (1 API-only process: {single_rss:.0f} MB)")
+        print(f"  gain --workers {args.workers} / 1: {scaled.rps / single.rps:.2f}x requests/s; RSS per worker "
+              f"{', '.join(f'{r:.0f}' for r in rss)} MB (the single process: {single_rss:.0f} MB)")
 
     verdict = v1.errors == 0 and v1.rps >= 4 * gradio.rps and v1.p95() <= 0.100
     print(f"targets (/v1 >= 4x gradio req/s, /v1 p95 <= 100 ms, 0 errors): {'PASS' if verdict else 'FAIL'}")
