@@ -35,5 +35,12 @@ def main(**launch_kwargs):
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    main()
+    # The same server as `article-qa serve`: the UI and MCP with the JSON API (/v1) beside them,
+    # on Gradio's host/port variables (what Hugging Face Spaces sets).
+    from article_qa.server import ENV_INDEX, configure_logging, run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()  # and quiets the libraries that log every call
+    os.environ.setdefault(ENV_INDEX, str(INDEX_DIR))
+    run_server(host=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+               port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))

@@ -334,6 +334,27 @@ def measure(routes: list[tuple[str, Server, object]], questions: list[str], args
     return phases
 
 
+def engine_cost(questions: list[str], calls: int = 2000) -> float:
+    """CPU ms per call of the engine alone, in this process, on the users' mix (warm, as in the runs):
+    what a route costs the server beyond it is the route's own overhead."""
+    from article_qa import ArticleQA
+
+    qa = ArticleQA.load()
+    rng = random.Random(0)
+    mix = [next_call(rng, questions, None) for _ in range(calls)]
+    def call(endpoint: str, question: str, k: int) -> object:
+        if endpoint == "retrieve":
+            return [passage.to_dict() for passage in qa.retrieve(question, k=k)]
+        return qa.ask(question).to_dict()
+
+    for arguments in mix:  # warm: the runs repeat questions too
+        call(*arguments)
+    began = time.process_time()
+    for arguments in mix:
+        call(*arguments)
+    return (time.process_time() - began) / calls * 1000
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--users", type=int, default=20)
@@ -350,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     args.duration = slice_s  # run_users runs one slice
     print(f"users={args.users} duration={slice_s * args.rounds:.0f}s per route in {args.rounds} alternating rounds "
           f"unique={args.unique} questions={len(questions)} cores={os.cpu_count()} (client and server share them)")
+    if not args.unique:
+        print(f"engine alone, this process, same mix, warm: {engine_cost(questions):.1f} CPU ms per call")
     server = start_server("serve", serve_command(), args.logs / "load-serve.log", ui=True)
     try:
         print(f"article-qa serve (1 process, UI + JSON API), RSS {rss_mb(server.proc.pid):.0f} MB before load:")
