@@ -43,7 +43,7 @@ def _files(folder: Path) -> list[str]:
                   if p.is_file() and p.suffix != ".npy" or p.parent.name == "bm25")
 
 
-@pytest.mark.parametrize("name", ["article.txt", "chunks.jsonl", "sentences.json", "glossary.json",
+@pytest.mark.parametrize("name", ["article.txt", "chunks.jsonl", "sentences.json", "glossary.json", "tags.json",
                                   "bm25/vocab.index.json", "bm25/params.index.json",
                                   "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy",
                                   "bm25/indptr.csc.index.npy"])
@@ -54,7 +54,7 @@ def test_shipped_index_matches_todays_build(rebuilt, name):
 
 def test_every_embedder_free_file_is_compared(rebuilt):
     """A new index file must join the comparison above (or be vector data)."""
-    compared = {"article.txt", "chunks.jsonl", "sentences.json", "glossary.json"}
+    compared = {"article.txt", "chunks.jsonl", "sentences.json", "glossary.json", "tags.json"}
     assert {p for p in _files(rebuilt) if not p.startswith("bm25/")} == compared
 
 

@@ -46,6 +46,13 @@ def english_words(text: str) -> list[str]:
         return _stemmer().stemWords(words)
 
 
+def content_words(text: str) -> list[tuple[str, str]]:
+    """(word, Snowball stem) for each content word of lower-cased English text."""
+    words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+    with _stemmer_lock:
+        return list(zip(words, _stemmer().stemWords(words)))
+
+
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer  # PyStemmer: the Snowball algorithms in C, ~100x the pure-Python speed

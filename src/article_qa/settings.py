@@ -22,7 +22,7 @@ class Settings:
     chunk_overlap: int = 40
     index_folder: str = "index"
     # Passages whose sentences the answer stage weighs.
-    answer_passages: int = 3
+    answer_passages: int = 5
     max_question_chars: int = 500
     retrieve_k: int = 3
 

@@ -1,0 +1,84 @@
+"""The answer stage's fitted models: the numpy tree walker against LightGBM
+itself, and what the shipped models decide on small made-up articles."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from article_qa import ArticleQA, rank
+from article_qa.answer import NOT_FOUND
+
+
+def test_tree_walker_matches_lightgbm_on_its_own_dump():
+    lightgbm = pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(600, len(rank.FEATURES)))
+    labels = (rows[:, 0] + 0.5 * rows[:, 3] * rows[:, 5] > 0.3).astype(int)
+    model = lightgbm.LGBMRanker(n_estimators=40, num_leaves=7, min_child_samples=5, random_state=0, verbose=-1)
+    model.fit(rows, labels, group=[20] * 30, feature_name=list(rank.FEATURES))
+    walker = rank.TreeEnsemble(json.loads(json.dumps(model.booster_.dump_model())))
+    probe = rng.normal(size=(50, len(rank.FEATURES)))
+    np.testing.assert_allclose(walker.predict(probe), model.booster_.predict(probe), rtol=1e-9, atol=1e-9)
+
+
+def test_a_ranker_fitted_on_other_features_is_refused():
+    with pytest.raises(ValueError, match="retrain"):
+        rank.TreeEnsemble({"feature_names": ["cosine"], "tree_info": []})
+
+
+def test_shipped_models_read_the_features_this_code_computes():
+    assert rank.ranker().predict(np.zeros((2, len(rank.FEATURES)))).shape == (2,)
+    assert tuple(rank.decline_model()["features"]) == rank.ANSWERABILITY
+    provenance = rank.decline_model()["article_qa"]
+    assert "train" in provenance["split"] and "cmrc2018" in provenance["data"]
+
+
+ARTICLE = """# 灯塔的历史
+
+凯斯特雷尔角灯塔由港务局于1871年建成。灯塔的灯最初燃烧鲸油，1904年改用煤油。
+
+# 守塔人
+
+九十年间共有三个家庭看守这座灯塔。最后一位守塔人汤姆·艾弗里于1961年离开，灯塔从此实现自动化。
+
+# 今天
+
+灯塔现在是一座由志愿者管理的博物馆，每年四月到十月的每个星期六开放，门票五元。
+"""
+
+
+@pytest.fixture(scope="module")
+def lighthouse(tmp_path_factory):
+    from conftest import FakeEmbedder
+
+    folder = tmp_path_factory.mktemp("lighthouse")
+    (folder / "article.md").write_text(ARTICLE, encoding="utf-8")
+    return ArticleQA.build(folder / "article.md", index_dir=folder / "index", embedder=FakeEmbedder())
+
+
+@pytest.mark.parametrize("question, sentence_part, short", [
+    ("凯斯特雷尔角灯塔是哪一年建成的？", "1871年建成", "1871年"),
+    ("最后一位守塔人是谁？", "汤姆·艾弗里", "汤姆·艾弗里"),
+])
+def test_answers_quote_the_sentence_and_a_shorter_phrase_holding_the_answer(lighthouse, question, sentence_part,
+                                                                             short):
+    """The span chooser (fitted on CMRC, whose golds are often whole clauses)
+    may keep the clause around a date or a name: the short answer holds the
+    fact and is shorter than the quoted sentence."""
+    answer = lighthouse.ask(question)
+    assert answer.found and sentence_part in answer.text
+    assert short in answer.short_answer
+    start, end = answer.short_span
+    assert lighthouse.article[start:end] == answer.short_answer
+    quoted = [(s, e) for _, s, e in answer.evidence if s <= start and end <= e]
+    assert quoted and end - start < quoted[0][1] - quoted[0][0]
+
+
+@pytest.mark.parametrize("question", ["巴黎铁塔是哪一年建成的？", "东京的人口是多少？"])
+def test_a_question_naming_what_the_article_lacks_is_declined(lighthouse, question):
+    answer = lighthouse.ask(question)
+    assert not answer.found and answer.text == NOT_FOUND["zh-Hans"]
+    assert answer.short_answer == "" and answer.short_span is None
