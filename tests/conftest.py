@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 from pathlib import Path
@@ -65,6 +66,18 @@ left in 1961 when the lamp was automated.
 The tower is now a museum run by volunteers. It opens every Saturday from
 April to October, and entry costs five dollars.
 """
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Each test leaves the process environment as it found it: in-process
+    `article-qa serve` sets ARTICLE_QA_INDEX for its workers, and a later
+    ArticleQA.load() would read it."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @pytest.fixture
