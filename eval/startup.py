@@ -6,7 +6,7 @@
    the LangChain baseline's stack (sentence-transformers, which brings torch)
    as a ratio, so the figure means something on a busy box.
 2. The servers, each started on a free 127.0.0.1 port and polled every 20 ms:
-   ``ui.launch`` (Gradio's own launch, the UI alone: first 200 from ``/gradio_api/info``),
+   ``ui.launch`` (Gradio's own launch, the UI alone: first 200 from ``/``),
    ``article-qa serve`` (UI + JSON API) and ``article-qa serve --api-only``:
    process start -> first 200 from ``/v1/health``, from ``/v1/ask``, and the
    UI ready (``/v1/health`` says ``ui: ready``, and ``/`` answers 200).
@@ -151,7 +151,7 @@ def time_server(name: str, deadline_s: float = 120) -> dict:
 def poll_once(url: str, seen: dict, started: float, gradio_only: bool) -> None:
     now = lambda: time.perf_counter() - started  # noqa: E731
     if gradio_only:
-        if http(f"{url}/gradio_api/info")[0] == 200:
+        if http(f"{url}/")[0] == 200:
             seen["ui"] = now()
         return
     if seen["health"] is None or seen["ui"] is None:
@@ -216,7 +216,7 @@ def main() -> int:
     for step in phases[0]:
         print(f"  {statistics.median(p[step] for p in phases):6.2f} s  {step}")
     print(f"  {statistics.median(sum(p.values()) for p in phases):6.2f} s  total, in sequence "
-          "(serve overlaps Gradio's import with the engine load and opens the port before the UI)")
+          "(serve answers /v1 once the engine is up and builds the UI in a thread meanwhile)")
     return 0
 
 
