@@ -280,3 +280,40 @@ def test_serve_with_two_workers_answers_from_two_processes_api_only(tmp_path):
     finally:
         stop(proc)
     assert "serving the JSON API (/v1) only" in log_path.read_text()
+
+
+@pytest.mark.slow
+def test_the_mounted_ui_answers_in_a_browser(tmp_path):
+    """The chat UI mounted by `serve` (not Gradio's own launch) works end to end in chromium."""
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} is missing (apt-get install chromium fonts-noto-cjk)")
+    from playwright.sync_api import sync_playwright
+
+    port, log_path = free_port(), tmp_path / "serve.log"
+    proc = start_serve(port=port, log_path=log_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, log_path)
+        wait_for_ui(url, proc, log_path)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(chromium),
+                                                 args=["--headless", "--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.goto(url)
+                page.fill("#aqa-question textarea", "政府上網工程是哪一年啟動的?")
+                page.click("#aqa-send")
+                reply = page.locator('#aqa-chat [data-testid="bot"]').first
+                reply.wait_for(timeout=30_000)
+                page.wait_for_function("document.querySelector('#aqa-chat').innerText.includes('1999')",
+                                       timeout=30_000)
+                assert not errors, errors
+            finally:
+                browser.close()
+    finally:
+        stop(proc)
