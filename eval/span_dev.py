@@ -11,13 +11,20 @@ overall and by the kind of question asked.
     .venv/bin/python eval/span_dev.py --split validation --variant traditional
     .venv/bin/python eval/span_dev.py --article             # the default article's questions, by language
     .venv/bin/python eval/span_dev.py --misses 30           # print failures for inspection
-    .venv/bin/python eval/span_dev.py --train               # refit src/article_qa/models/span_choice.json
+    .venv/bin/python eval/span_dev.py --train               # refit src/article_qa/models/span_scorer.json
+    .venv/bin/python eval/span_dev.py --cv                  # 5-fold cross-validation by text on the train texts
+    .venv/bin/python eval/span_dev.py --timing              # ms per short_span call
 
-The chooser among candidate spans (``span.candidates``) is a logistic
-regression over ``span.features``, fitted on the CMRC train texts only
-(Simplified variant): a candidate is positive when no other candidate of its
-question scores a higher F1. Its weights go to a JSON file, read at run time
-without scikit-learn.
+The span scorer (``span.span_candidates``: every candidate phrase of the
+sentence with its feature row) is a LightGBM lambdarank model, groups =
+questions, relevance = the candidate's CMRC F1 against the golds in
+RELEVANCE_LEVELS steps, fitted on the CMRC train texts only (Simplified
+variant). Its trees go to a JSON file (``Booster.dump_model()``) evaluated at
+run time with numpy (``rank.TreeEnsemble``). ``--cv`` scores the same fit
+out of fold, folds by text, so the figure does not see its own texts.
+
+A ``None`` from ``short_span`` is scored as the product shows it: the whole
+sentence without its closing mark (``answer._CLOSING_MARKS``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from article_qa import span as span_module
+from article_qa.answer import _CLOSING_MARKS
 from article_qa.chunk import _SENTENCE
 from article_qa.fold import fold
 from article_qa.span import asked, short_span
@@ -72,10 +80,11 @@ def evaluate(items, misses: int = 0) -> dict:
         if sentence is False:
             crossing += 1
             continue
-        span = short_span(question, tag(question), sentence, tag(sentence))
-        prediction = sentence[span[0]:span[1]] if span else sentence
+        question_tags = tag(question)
+        span = short_span(question, question_tags, sentence, tag(sentence))
+        prediction = sentence[span[0]:span[1]] if span else without_closing(sentence)
         em, f1, floor = cmrc_em(prediction, golds), cmrc_f1(prediction, golds), cmrc_f1(sentence, golds)
-        kind = asked(fold(question))[0] or "none"
+        kind = kind_asked(question, question_tags) or "none"
         for key in ("all", f"{group}", f"kind={kind}"):
             row = totals[key]
             row[0] += 1
@@ -88,6 +97,20 @@ def evaluate(items, misses: int = 0) -> dict:
             print(f"MISS [{kind}] Q: {question}\n   S: {sentence}\n   pred: {prediction if span else None}"
                   f"   gold: {golds}")
     return {"rows": {k: v for k, v in totals.items()}, "crossing": crossing, "missing": missing}
+
+
+def without_closing(sentence: str) -> str:
+    """What the product shows for a None: the sentence without its closing mark."""
+    end = len(sentence)
+    while end > 0 and sentence[end - 1] in _CLOSING_MARKS:
+        end -= 1
+    return sentence[:end]
+
+
+def kind_asked(question: str, question_tags) -> str | None:
+    q = span_module.fold_mapped(question)
+    tokens = [span_module.Token(*q.to_folded(t.start, t.end), t.tag) for t in question_tags]
+    return asked(q.text, tokens, refined=True)[0]
 
 
 def report(title: str, result: dict) -> None:
@@ -116,50 +139,120 @@ def article_items():
 
 
 SEED = 0
-C = 1.0
+FOLDS = 5
+RELEVANCE_LEVELS = 4  # relevance = round(F1 * RELEVANCE_LEVELS)
+PARAMS = {"objective": "lambdarank", "n_estimators": 300, "learning_rate": 0.05, "num_leaves": 15,
+          "min_child_samples": 20, "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.8,
+          "random_state": SEED, "verbose": -1}
 
 
 def training_rows(split: str = "train", variant: str = "simplified"):
-    """(group, feature dicts, labels) per question: one row per available candidate."""
-    from article_qa.tagging import Token
+    """Per question with an oracle sentence: (text name, kind, feature rows, F1 of each candidate)."""
+    import numpy as np
 
-    for question, golds, _, text, text_sentences in cmrc_items(split, variant):
-        sentence = oracle(question, golds, text_sentences, text)
-        if not sentence:
+    for text in load_texts(variant):
+        if text.split != split:
             continue
-        q, s = span_module.fold_mapped(question), span_module.fold_mapped(sentence)
-        tokens = [Token(*s.to_folded(t.start, t.end), t.tag) for t in tag(sentence)]
-        options = span_module.candidates(q.text, s.text, tokens)
-        names = [n for n in span_module.CANDIDATES if options[n] is not None or n == "none"]
-        scores = [cmrc_f1(sentence if options[n] is None else sentence[slice(*s.to_original(*options[n]))], golds)
-                  for n in names]
-        top = max(scores)
-        rows = [span_module.features(n, options[n], q.text, s.text, tokens) for n in names]
-        yield text[:40], rows, [int(top > 0 and sc >= top - 1e-9) for sc in scores]
+        text_sentences = sentences(text.article)
+        for q_ in text.questions:
+            question, golds = q_.text, q_.golds
+            sentence = oracle(question, golds, text_sentences, text.article)
+            if not sentence:
+                continue
+            q, s = span_module.fold_mapped(question), span_module.fold_mapped(sentence)
+            tokens = [span_module.Token(*s.to_folded(t.start, t.end), t.tag) for t in tag(sentence)]
+            q_tokens = [span_module.Token(*q.to_folded(t.start, t.end), t.tag) for t in tag(question)]
+            spans, rows = span_module.span_candidates(q.text, s.text, tokens, q_tokens)
+            if not spans:
+                continue
+            scores = np.array([cmrc_f1(sentence[slice(*s.to_original(*sp))], golds) for sp in spans])
+            kind = span_module.asked(q.text, q_tokens, refined=True)[0] or "none"
+            yield text.name, kind, rows, scores
+
+
+def _stack(data):
+    import numpy as np
+
+    X = np.vstack([rows for _, _, rows, _ in data])
+    y = np.concatenate([scores for _, _, _, scores in data])
+    sizes = [len(scores) for _, _, _, scores in data]
+    return X, y, sizes
+
+
+def _ranker(data):
+    import lightgbm
+
+    X, y, sizes = _stack(data)
+    labels = (y * RELEVANCE_LEVELS).round().astype(int)
+    return lightgbm.LGBMRanker(**PARAMS).fit(X, labels, group=sizes)
+
+
+def cross_validate() -> None:
+    """Out-of-fold F1 of the scorer's pick, folds by text (text i in fold i % FOLDS), by kind."""
+    import numpy as np
+
+    data = list(training_rows())
+    texts = sorted({name for name, *_ in data})
+    fold_of = {name: i % FOLDS for i, name in enumerate(texts)}
+    picked = [0.0] * len(data)
+    for held_out in range(FOLDS):
+        model = _ranker([d for d in data if fold_of[d[0]] != held_out])
+        for i, (name, _, rows, scores) in enumerate(data):
+            if fold_of[name] == held_out:
+                picked[i] = float(scores[int(np.argmax(model.predict(rows)))])
+    by_kind = defaultdict(list)
+    for (_, kind, _, _), f1 in zip(data, picked):
+        by_kind["all"].append(f1)
+        by_kind[f"kind={kind}"].append(f1)
+    ceiling = np.mean([scores.max() for *_, scores in data])
+    print(f"\nspan scorer, {FOLDS}-fold CV by text, CMRC train, simplified, oracle sentences "
+          f"(candidates per question {np.mean([len(s) for *_, s in data]):.0f}, best-candidate ceiling {ceiling:.3f})")
+    print(f"{'group':<22}{'n':>6}{'F1':>8}")
+    for key in sorted(by_kind, key=lambda k: (k != "all", k)):
+        print(f"{key:<22}{len(by_kind[key]):>6}{np.mean(by_kind[key]):>8.3f}")
 
 
 def fit() -> None:
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     data = list(training_rows())
-    rows = [r for _, rs, _ in data for r in rs]
-    labels = [y for _, _, ys in data for y in ys]
-    vectorizer = DictVectorizer()
-    X = vectorizer.fit_transform(rows)
-    model = LogisticRegression(C=C, max_iter=2000, random_state=SEED).fit(X, labels)
-    weights = {name: round(float(w), 6) for name, w in zip(vectorizer.get_feature_names_out(), model.coef_[0])}
+    model = _ranker(data)
+    dump = model.booster_.dump_model()
+    dump["feature_names"] = list(span_module.SPAN_FEATURES)
     out = {
-        "about": "Logistic-regression weights choosing the short-answer candidate; the highest-scoring "
-                 "candidate wins. Written by eval/span_dev.py --train.",
+        "about": "LightGBM lambdarank trees scoring the short-answer candidates of span.span_candidates "
+                 "(Booster.dump_model()); the best-scoring candidate wins. Written by eval/span_dev.py --train.",
         "data": "CMRC 2018 trial, train texts (eval/cmrc.py split), Simplified variant, oracle sentences",
-        "questions": len(data), "rows": len(rows), "seed": SEED, "C": C,
-        "weights": dict(sorted(weights.items())),
+        "questions": len(data), "rows": sum(len(s) for *_, s in data), "seed": SEED,
+        "relevance_levels": RELEVANCE_LEVELS, "params": PARAMS,
+        "feature_names": dump["feature_names"], "tree_info": dump["tree_info"],
     }
-    span_module.MODEL_PATH.parent.mkdir(exist_ok=True)
-    span_module.MODEL_PATH.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    span_module._model.cache_clear()
-    print(f"wrote {span_module.MODEL_PATH} from {len(data)} questions, {len(rows)} candidates")
+    span_module.SCORER_PATH.parent.mkdir(exist_ok=True)
+    span_module.SCORER_PATH.write_text(json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n",
+                                       encoding="utf-8")
+    span_module.scorer.cache_clear()
+    print(f"wrote {span_module.SCORER_PATH} from {len(data)} questions, {out['rows']} candidates")
+
+
+def timing(repeat: int = 20) -> None:
+    """Mean ms per short_span call on the train oracle sentences (tags computed beforehand)."""
+    import time
+
+    cases = []
+    for question, golds, _, text, text_sentences in cmrc_items("train", "simplified"):
+        sentence = oracle(question, golds, text_sentences, text)
+        if sentence:
+            cases.append((question, tag(question), sentence, tag(sentence)))
+    short_span(*cases[0])  # load the model
+    for label, chosen in (("all oracle sentences", cases),
+                          ("sentences of 50-70 characters", [c for c in cases if 50 <= len(c[2]) <= 70])):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            for cache in (span_module._common_substrings, span_module._anchors, span_module.fold_mapped):
+                cache.cache_clear()  # every call as a new question would meet them
+            for case in chosen:
+                short_span(*case)
+        ms = (time.perf_counter() - start) * 1000 / (repeat * len(chosen))
+        print(f"short_span, {label} (n={len(chosen)}, mean {sum(len(c[2]) for c in chosen) / len(chosen):.0f} "
+              f"chars): {ms:.2f} ms per call")
 
 
 def main() -> None:
@@ -168,8 +261,16 @@ def main() -> None:
     parser.add_argument("--variant", default="simplified", choices=("simplified", "traditional", "cross-script", "all"))
     parser.add_argument("--article", action="store_true", help="the default article's questions instead of CMRC")
     parser.add_argument("--misses", type=int, default=0)
-    parser.add_argument("--train", action="store_true", help="refit the candidate chooser on the train texts")
+    parser.add_argument("--train", action="store_true", help="refit the span scorer on the train texts")
+    parser.add_argument("--cv", action="store_true", help="cross-validate the span scorer by text on the train texts")
+    parser.add_argument("--timing", action="store_true", help="time short_span on the train oracle sentences")
     args = parser.parse_args()
+    if args.cv:
+        cross_validate()
+        return
+    if args.timing:
+        timing()
+        return
     if args.train:
         fit()
     if args.article:

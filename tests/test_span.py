@@ -96,3 +96,41 @@ def test_tags_entities_in_traditional_text():
     text = "李廣乾於2022年8月在北京發表文章。"
     tags = {text[t.start:t.end]: t.tag for t in tag(text)}
     assert tags.get("2022年8月") == "TIME" and tags.get("北京") == "LOC"
+
+
+def _refined(question: str):
+    q = fold_mapped(question)
+    tokens = [Token(*q.to_folded(t.start, t.end), t.tag) for t in tag(question)]
+    kind, wh = asked(q.text, tokens, refined=True)
+    return kind, None if wh is None else q.text[wh[0]:wh[1]]
+
+
+def test_question_words_that_are_not_one():
+    # 算为什么 is 算为 + 什么 (what), 为何时 is 为 + 何时 (when), 几乎 asks nothing
+    assert _refined("生命数耗完即算为什么？") == ("what", "什么")
+    assert _refined("这座桥为何时所建？") == ("time", "何时")
+    assert _refined("几乎所有人都去了哪里？") == ("place", "哪里")
+    assert _refined("为什么时人反感高英？") == ("why", "为什么")
+    # the sentence ranker's reading is left as it was fitted
+    assert asked("几乎所有人都去了哪里？")[0] == "number"
+
+
+def test_scorer_candidates_cover_phrases_and_clauses():
+    from article_qa.span import SPAN_FEATURES, span_candidates
+
+    question, sentence = "中国象棋大赛的原名是什么？", "中国象棋大赛原名中国象棋邀请赛，首届比赛于2008年举行。"
+    q, s = fold_mapped(question), fold_mapped(sentence)
+    tokens = [Token(*s.to_folded(t.start, t.end), t.tag) for t in tag(sentence)]
+    spans, rows = span_candidates(q.text, s.text, tokens)
+    texts = {sentence[slice(*s.to_original(*span))] for span in spans}
+    assert {"中国象棋邀请赛", "中国象棋大赛原名中国象棋邀请赛", "2008年"} <= texts
+    assert rows.shape == (len(spans), len(SPAN_FEATURES))
+
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    ("中国象棋大赛的原名是什么？", "中国象棋大赛原名中国象棋邀请赛，首届比赛于2008年举行。", "中国象棋邀请赛"),
+    ("首届比赛是哪一年举行的？", "中国象棋大赛原名中国象棋邀请赛，首届比赛于2008年举行。", "2008年"),
+    ("张国强在赛季结束后退役，谁接任了队长？", "张国强在赛季结束后退役，李文华接任了队长。", "李文华"),
+])
+def test_learned_scorer_picks_the_phrase(question, sentence, expected):
+    assert answer(question, sentence) == expected

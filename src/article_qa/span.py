@@ -20,12 +20,13 @@ NFKC may change a text's length.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 from .fold import fold
 from .tagging import Token
@@ -74,7 +75,6 @@ _LEADING_GLUE = set("是为在于由被从对以即就也都乃则")
 _TRAILING_GLUE = set("的了是等")
 MIN_ANCHOR = 2          # shortest common substring that counts as alignment
 ANCHOR_DISTANCE = 0.7  # cost per question character between an anchor and the question word
-PINNED_ANCHOR = 0.8     # both anchors at least this strong (alignment() scale) pin a what-phrase
 MAX_SPAN_CHARS = 60     # a longer "phrase" stands out from nothing
 
 
@@ -129,24 +129,39 @@ def fold_mapped(text: str) -> _Folded:
 
 def short_span(question: str, question_tokens: tuple[Token, ...], sentence: str,
                sentence_tokens: tuple[Token, ...]) -> tuple[int, int] | None:
-    """Offsets into ``sentence`` of the phrase that answers ``question``, or None."""
+    """Offsets into ``sentence`` of the phrase that answers ``question``, or
+    None when the sentence itself (without its closing mark) answers best.
+
+    A Chinese question: every candidate phrase (``span_candidates``) is
+    scored by the learned span scorer (``models/span_scorer.json``) and the
+    best wins. An English question of a type (when, how many, who, where)
+    aligns with nothing in a Chinese sentence and the scorer never saw one:
+    its answer is the word of that type."""
     q, s = fold_mapped(question), fold_mapped(sentence)
     tokens = [Token(*s.to_folded(t.start, t.end), t.tag) for t in sentence_tokens]
-    options = candidates(q.text, s.text, tokens)
-    span = options[choose(q.text, s.text, tokens, options)]
-    return None if span is None else s.to_original(*span)
+    q_tokens = [Token(*q.to_folded(t.start, t.end), t.tag) for t in question_tokens]
+    if not _CJK.search(q.text):
+        typed = candidates(q.text, s.text, tokens, q_tokens)["typed"]
+        return None if typed is None else s.to_original(*typed)
+    spans, rows = span_candidates(q.text, s.text, tokens, q_tokens)
+    if not spans:
+        return None
+    best = spans[int(np.argmax(scorer().predict(rows)))]
+    if best == whole(s.text):
+        return None
+    return s.to_original(*best)
 
 
-CANDIDATES = ("aligned", "typed", "clause", "reason", "none")
 KINDS = (TIME, NUMBER, PERSON, PLACE, ORG, WHY, HOW, WHAT, None)
 
 
-def candidates(question: str, sentence: str, tokens: list[Token]) -> dict[str, tuple[int, int] | None]:
-    """The short answers worth choosing between, in folded offsets: the phrase
-    between the aligned contexts, the word of the asked type nearest to it,
-    the whole clause around the phrase, the cause clause, and none (the
-    sentence itself answers)."""
-    kind, wh = asked(question)
+def candidates(question: str, sentence: str, tokens: list[Token],
+               question_tokens: list[Token] | None = None) -> dict[str, tuple[int, int] | None]:
+    """The named candidates, in folded offsets: the phrase between the
+    aligned contexts, the word of the asked type nearest to it, the whole
+    clause around the phrase, the cause clause, and none (the sentence
+    itself answers)."""
+    kind, wh = asked(question, question_tokens, refined=True)
     aligned = _aligned_span(question, wh, sentence, kind, tokens) \
         if wh is not None and _CJK.search(question) and kind not in (WHY, HOW) else None
     typed = _typed_span(question, sentence, kind, tokens, near=aligned) if kind in _KIND_TAGS else None
@@ -159,95 +174,344 @@ def candidates(question: str, sentence: str, tokens: list[Token]) -> dict[str, t
     return options
 
 
-def features(name: str, span: tuple[int, int] | None, question: str, sentence: str,
-             tokens: list[Token]) -> dict[str, float]:
-    """What the chooser weighs for one candidate: which candidate it is for
-    which kind of question (a "when" is answered by the typed word, a "what"
-    often by the whole clause), how long it is, how much of it the question
-    already says, and whether it sits on clause breaks."""
-    kind = asked(question)[0]
-    out = {f"{name}": 1.0, f"{name}|{kind}": 1.0}
-    left, right = alignment(question, sentence)
-    out[f"{name}|left_anchor"], out[f"{name}|right_anchor"] = left, right
-    out[f"{name}|both_anchors|{kind}"] = float(left > 0 and right > 0)
-    if span is None:
-        out[f"{name}|sentence_len"] = min(len(sentence), 200) / 100
-        return out
-    start, end = span
-    phrase = sentence[start:end]
-    wanted = _KIND_TAGS.get(kind, ())
-    out.update({
-        f"{name}|log_len": _log_len(end - start),
-        f"{name}|share_of_sentence": (end - start) / max(len(sentence), 1),
-        f"{name}|in_question": sum(c in question for c in phrase) / len(phrase),
-        f"{name}|typed_words": float(sum(t.tag in wanted and start <= t.start and t.end <= end for t in tokens)),
-        f"{name}|clause_start": float(start == 0 or _is_break(sentence, start - 1)
-                                      or sentence[start - 1] in _PUNCT),
-        f"{name}|clause_end": float(end == len(sentence) or _is_break(sentence, end)),
-        f"{name}|inner_breaks": float(sum(_is_break(sentence, k) for k in range(start, end))),
-    })
-    return out
+# --- the learned span scorer ------------------------------------------------------
 
+# Which generator proposed a candidate (a candidate may come from several).
+GENERATORS = ("aligned", "typed", "clause", "reason", "whole", "clauses1", "clauses2", "clauses3",
+              "after_left", "before_right", "entity", "list", "bracket", "ngram")
+# LAC tags grouped for the share of a candidate's characters under each.
+_TAG_GROUPS = {"PER": 0, "nr": 0, "LOC": 1, "ns": 1, "s": 1, "ORG": 2, "nt": 2, "TIME": 3, "t": 3,
+               "m": 4, "q": 5, "n": 6, "nz": 6, "nw": 6, "f": 6, "v": 7, "vn": 7, "vd": 7, "a": 8, "ad": 8,
+               "an": 8, "r": 9, "p": 10, "u": 10, "c": 10, "d": 10, "xc": 10, "w": 11}
+_N_GROUPS = 13  # 12: any other tag or no token (whitespace)
+_TAG_IDS = {t: i for i, t in enumerate(("n", "nz", "nw", "f", "s", "t", "PER", "LOC", "ORG", "TIME", "nr", "ns",
+                                        "nt", "v", "vd", "vn", "a", "ad", "an", "d", "m", "q", "r", "p", "c",
+                                        "u", "xc", "w"))}
+_ENTITY_TAGS = {"PER", "LOC", "ORG", "TIME", "t", "m", "nz", "nw", "n", "s", "nr", "ns", "nt", "f", "vn"}
+_LIST_ITEM_STOP = {"v", "vd", "p", "u", "c", "d", "r", "w", "xc"}
+_BRACKETS = {"《": "》", "“": "”", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "[": "]", "\"": "\""}
+# Clause pieces are cut at clause breaks and at brackets.
+_PIECE_CUT = _CLAUSE_BREAK | set("（）()【】[]「」『』")
+MAX_NGRAM = 4  # longest run of words proposed as a phrase
 
-@lru_cache(maxsize=1024)
-def alignment(question: str, sentence: str) -> tuple[float, float]:
-    """How well the question's contexts left and right of its question word
-    align with the sentence (best anchor scores, 0 when none): a question
-    that rewrites the sentence around the question word pins its answer."""
-    kind, wh = asked(question)
-    if wh is None or not _CJK.search(question):
-        return 0.0, 0.0
-    lefts, rights = _anchors(question, wh, sentence)
-    return (max(lefts[0][0], 0.0) / 4 if lefts else 0.0), (max(rights[0][0], 0.0) / 4 if rights else 0.0)
-
-
-def _log_len(n: int) -> float:
-    return math.log1p(n)
-
-
-def choose(question: str, sentence: str, tokens: list[Token], options: dict[str, tuple[int, int] | None]) -> str:
-    """An English question of a type (when, how many, who, where) is answered
-    by the word of that type, the one thing it can match in a Chinese
-    sentence; a Chinese what-question by the phrase its rewrite pins down when
-    both its contexts align; otherwise the candidate the learned model
-    scores highest (``models/span_choice.json``)."""
-    kind = asked(question)[0]
-    if not _CJK.search(question):
-        return "typed" if options["typed"] else "none"
-    if kind == WHAT and options["aligned"] and _pinned(question, sentence):
-        return "aligned"
-    return _learned_choice(question, sentence, tokens, options)
-
-
-def _pinned(question: str, sentence: str) -> bool:
-    """Both contexts of the question word align strongly with the sentence.
-    (Also accepting a strong left context alone when the question word ends
-    the question measured worse on the train texts.)"""
-    left, right = alignment(question, sentence)
-    return left >= PINNED_ANCHOR and right >= PINNED_ANCHOR
-
-
-def _learned_choice(question: str, sentence: str, tokens: list[Token],
-                    options: dict[str, tuple[int, int] | None]) -> str:
-    weights = _model()["weights"]
-    best, best_score = "none", float("-inf")
-    for name in CANDIDATES:
-        span = options[name]
-        if span is None and name != "none":
-            continue
-        score = sum(weights.get(f, 0.0) * v for f, v in features(name, span, question, sentence, tokens).items())
-        if score > best_score:
-            best, best_score = name, score
-    return best
-
-
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "span_choice.json"
+SPAN_FEATURES = (
+    *(f"gen_{g}" for g in GENERATORS), "n_generators",
+    *(f"kind_{k}" for k in KINDS),
+    "q_len", "wh_position", "wh_at_end", "s_len",
+    "length", "log_length", "share", "start_rel", "end_rel", "n_tokens",
+    "in_question", "bigrams_in_question", "prev_in_question", "next_in_question",
+    "prev_char", "next_char", "starts_at_break", "ends_at_break", "inner_breaks", "enumeration_commas",
+    "digits", *(f"tag_{g}" for g in range(_N_GROUPS)), "asked_tag_share", "first_tag", "last_tag",
+    "left_anchor", "right_anchor", "from_left", "to_right", "starts_at_left", "ends_at_right",
+    "covers_left", "covers_right", "iou_aligned", "iou_typed", "iou_reason",
+    "left_context", "left_context_len", "right_context", "right_context_len", "sandwiched",
+    "sentence_in_question", "question_in_sentence", "ends_with_head", "holds_head", "wh_word",
+    "left_ends_with_shi", "span_before_shared", "span_after_shared",
+    *(f"{f}_vs_best" for f in ("left_context", "right_context", "in_question", "asked_tag_share", "length")),
+)
+# Features also given relative to the question's best candidate on them.
+_RELATIVE = ("left_context", "right_context", "in_question", "asked_tag_share", "length")
+# The question words told apart by ``wh_word`` (others: 0).
+_WH_WORDS = ("什么", "哪些", "哪", "多少", "几", "谁", "何时", "何", "为什么", "为何", "如何", "怎么", "怎样",
+             "哪里", "哪一年", "什么时候", "多大", "多长", "多久", "第几", "哪个", "哪一", "哪位")
+SCORER_PATH = Path(__file__).resolve().parent / "models" / "span_scorer.json"
 
 
 @lru_cache(maxsize=1)
-def _model() -> dict:
-    with open(MODEL_PATH, encoding="utf-8") as handle:
-        return json.load(handle)
+def scorer():
+    """The fitted span scorer: LightGBM trees evaluated with numpy."""
+    from .rank import TreeEnsemble  # rank imports this module: import when first needed
+
+    with open(SCORER_PATH, encoding="utf-8") as handle:
+        return TreeEnsemble(json.load(handle), features=SPAN_FEATURES)
+
+
+def whole(sentence: str) -> tuple[int, int]:
+    """The sentence without punctuation at its ends: what None stands for."""
+    return _trim(sentence, 0, len(sentence), glue=False)
+
+
+def _pieces(sentence: str) -> list[tuple[int, int]]:
+    out, start = [], 0
+    for k, char in enumerate(sentence):
+        if char in _PIECE_CUT and (char not in _CLAUSE_BREAK or _is_break(sentence, k)):
+            if k > start:
+                out.append((start, k))
+            start = k + 1
+    if len(sentence) > start:
+        out.append((start, len(sentence)))
+    return out
+
+
+def span_candidates(question: str, sentence: str, tokens: list[Token],
+                    question_tokens: list[Token] | None = None) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Every phrase worth scoring (folded offsets) and its feature row
+    (``SPAN_FEATURES``): runs of one to three clauses, the named candidates,
+    words and runs of up to MAX_NGRAM words inside a clause, the words after
+    the aligned left context up to the clause break and before the right
+    one, the 、-list, bracketed text, and the whole sentence."""
+    kind, wh = asked(question, question_tokens, refined=True)
+    named = candidates(question, sentence, tokens, question_tokens)
+    found: dict[tuple[int, int], int] = {}
+    bit = {g: 1 << i for i, g in enumerate(GENERATORS)}
+
+    def add(span, generator, glue=False):
+        if span is None:
+            return
+        start, end = _trim(sentence, *span, glue=glue)
+        if end <= start or sentence[start:end] in question:
+            return
+        found[(start, end)] = found.get((start, end), 0) | bit[generator]
+
+    for name in ("aligned", "typed", "clause", "reason"):
+        add(named[name], name)
+    add((0, len(sentence)), "whole")
+    pieces = _pieces(sentence)
+    for i in range(len(pieces)):
+        for n in (1, 2, 3):
+            if i + n <= len(pieces):
+                add((pieces[i][0], pieces[i + n - 1][1]), f"clauses{n}")
+    # words and word runs inside a clause
+    words = [t for t in tokens if t.tag != "w" and not _is_break(sentence, t.start)]
+    breaks = [0]
+    for k in range(len(sentence)):
+        breaks.append(breaks[-1] + _is_break(sentence, k))
+    for i, t in enumerate(words):
+        if t.tag in _ENTITY_TAGS:
+            end = t.end
+            if t.tag == "m":
+                after = next((u for u in tokens if u.start == end), None)
+                if after is not None and after.tag == "q":
+                    end = after.end
+                end = _whole_number(sentence, end, tokens)
+            add((t.start, end), "entity")
+        for n in range(1, MAX_NGRAM + 1):
+            if i + n > len(words):
+                break
+            last = words[i + n - 1]
+            if breaks[last.end] > breaks[t.start]:
+                break
+            add((t.start, last.end), "ngram")
+    lefts, rights = _anchors(question, wh, sentence) if wh is not None else ([], [])
+    left = lefts[0][1] if lefts else None
+    right = rights[0][1] if rights else None
+    if left is not None:
+        stop = _clause_end(sentence, left)
+        for t in tokens:
+            if left < t.end <= stop:
+                add((left, t.end), "after_left", glue=True)
+    if right is not None:
+        begin = _clause_start(sentence, right)
+        for t in tokens:
+            if begin <= t.start < right:
+                add((t.start, right), "before_right", glue=True)
+    add(_enumeration(sentence, tokens, left), "list")
+    for k, char in enumerate(sentence):
+        close = _BRACKETS.get(char)
+        if close:
+            end = sentence.find(close, k + 1)
+            if end > k + 1:
+                add((k + 1, end), "bracket")
+    if not found:
+        return [], np.zeros((0, len(SPAN_FEATURES)))
+    spans = list(found)
+    return spans, _rows(spans, [found[s] for s in spans], question, wh, kind, sentence, tokens,
+                        named, lefts, rights)
+
+
+def _enumeration(sentence: str, tokens: list[Token], left: int | None) -> tuple[int, int] | None:
+    """The 、-list nearest after the left context (else the first one): from
+    the item before its first 、 to the item after its last, an item being a
+    run of content words."""
+    marks = [k for k, c in enumerate(sentence) if c == "、"]
+    if not marks:
+        return None
+    first = next((k for k in marks if left is None or k >= left), marks[0])
+    last = first
+    while True:  # the marks of one list follow each other without a clause break
+        following = next((k for k in marks if k > last), None)
+        if following is None or any(_is_break(sentence, j) for j in range(last, following)):
+            break
+        last = following
+    before = [t for t in tokens if t.end <= first]
+    start = first
+    for t in reversed(before):
+        if t.tag in _LIST_ITEM_STOP or _is_break(sentence, t.start):
+            break
+        start = t.start
+    end = last + 1
+    for t in (t for t in tokens if t.start > last):
+        if t.tag in _LIST_ITEM_STOP or _is_break(sentence, t.start) or sentence[t.start:t.end] == "等":
+            break
+        end = t.end
+    return (start, end) if end > start else None
+
+
+def _prefix(values) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(np.asarray(values, dtype=np.float64), axis=0)]) \
+        if np.ndim(values) == 1 else np.vstack([np.zeros((1, np.shape(values)[1])),
+                                                 np.cumsum(np.asarray(values, dtype=np.float64), axis=0)])
+
+
+def _char_class(char: str) -> int:
+    if char in _CLAUSE_BREAK:
+        return 1
+    if char in _PUNCT:
+        return 2
+    if char == "是":
+        return 3
+    if char in _LEADING_GLUE:
+        return 4
+    if char == "的":
+        return 5
+    if char.isascii() and char.isalnum():
+        return 6
+    return 7
+
+
+def _iou(starts: np.ndarray, ends: np.ndarray, span: tuple[int, int] | None) -> np.ndarray:
+    if span is None:
+        return np.zeros(len(starts))
+    inter = np.clip(np.minimum(ends, span[1]) - np.maximum(starts, span[0]), 0, None)
+    return inter / (np.maximum(ends, span[1]) - np.minimum(starts, span[0]))
+
+
+def _rows(spans, flags, question, wh, kind, sentence, tokens, named, lefts, rights) -> np.ndarray:
+    n_chars = len(sentence)
+    starts = np.array([s for s, _ in spans], dtype=np.float64)
+    ends = np.array([e for _, e in spans], dtype=np.float64)
+    lo, hi = starts.astype(np.int64), ends.astype(np.int64)
+    length = ends - starts
+    asked_chars = {c for c in question if c not in _PUNCT}
+    bigrams = {question[i:i + 2] for i in range(len(question) - 1)}
+    in_q = _prefix([c in asked_chars for c in sentence])
+    big = _prefix([sentence[k:k + 2] in bigrams for k in range(n_chars)])
+    breaks = _prefix([_is_break(sentence, k) for k in range(n_chars)])
+    commas = _prefix([c == "、" for c in sentence])
+    digits = _prefix([c.isdigit() for c in sentence])
+    group = np.full(n_chars, _N_GROUPS - 1)
+    token_of = np.full(n_chars + 1, -1)
+    wanted = _KIND_TAGS.get(kind, ())
+    asked_tag = np.zeros(n_chars)
+    tag_ids = np.array([_TAG_IDS.get(t.tag, len(_TAG_IDS)) for t in tokens] + [-1])
+    for i, t in enumerate(tokens):
+        group[t.start:t.end] = _TAG_GROUPS.get(t.tag, _N_GROUPS - 1)
+        token_of[t.start:t.end] = i
+        if t.tag in wanted:
+            asked_tag[t.start:t.end] = 1
+    groups = _prefix(np.eye(_N_GROUPS)[group]) if n_chars else np.zeros((1, _N_GROUPS))
+    asked_tags = _prefix(asked_tag)
+    is_start = np.zeros(n_chars)
+    is_start[[t.start for t in tokens]] = 1
+    token_starts = _prefix(is_start)
+    classes = np.array([0] + [_char_class(c) for c in sentence] + [0])  # classes[k + 1] is char k's
+
+    rows = np.zeros((len(spans), len(SPAN_FEATURES)))
+    col = {name: i for i, name in enumerate(SPAN_FEATURES)}
+    flag_array = np.array(flags, dtype=np.int64)
+    for i, g in enumerate(GENERATORS):
+        rows[:, col[f"gen_{g}"]] = (flag_array >> i) & 1
+    rows[:, col["n_generators"]] = rows[:, :len(GENERATORS)].sum(axis=1)
+    rows[:, col[f"kind_{kind}"]] = 1
+    rows[:, col["q_len"]] = len(question)
+    if wh is not None:
+        rows[:, col["wh_position"]] = wh[0] / max(len(question), 1)
+        rows[:, col["wh_at_end"]] = float(len(question.rstrip("？?。. ")) <= wh[1])
+    rows[:, col["s_len"]] = n_chars
+    rows[:, col["length"]] = length
+    rows[:, col["log_length"]] = np.log1p(length)
+    rows[:, col["share"]] = length / max(n_chars, 1)
+    rows[:, col["start_rel"]] = starts / max(n_chars, 1)
+    rows[:, col["end_rel"]] = ends / max(n_chars, 1)
+    rows[:, col["n_tokens"]] = token_starts[hi] - token_starts[lo] + 1
+    rows[:, col["in_question"]] = (in_q[hi] - in_q[lo]) / length
+    rows[:, col["bigrams_in_question"]] = (big[np.maximum(hi - 1, lo)] - big[lo]) / np.maximum(length - 1, 1)
+    rows[:, col["prev_in_question"]] = np.where(lo > 0, in_q[lo] - in_q[np.maximum(lo - 1, 0)], -1)
+    rows[:, col["next_in_question"]] = np.where(hi < n_chars, in_q[np.minimum(hi + 1, n_chars)] - in_q[hi], -1)
+    rows[:, col["prev_char"]] = classes[lo]
+    rows[:, col["next_char"]] = classes[hi + 1]
+    rows[:, col["starts_at_break"]] = np.isin(classes[lo], (0, 1, 2))
+    rows[:, col["ends_at_break"]] = np.isin(classes[hi + 1], (0, 1, 2))
+    rows[:, col["inner_breaks"]] = breaks[hi] - breaks[lo]
+    rows[:, col["enumeration_commas"]] = commas[hi] - commas[lo]
+    rows[:, col["digits"]] = (digits[hi] - digits[lo]) / length
+    share = (groups[hi] - groups[lo]) / length[:, None]
+    for g in range(_N_GROUPS):
+        rows[:, col[f"tag_{g}"]] = share[:, g]
+    rows[:, col["asked_tag_share"]] = (asked_tags[hi] - asked_tags[lo]) / length
+    rows[:, col["first_tag"]] = tag_ids[token_of[lo]]
+    rows[:, col["last_tag"]] = tag_ids[token_of[hi - 1]]
+    left, right = (lefts[0] if lefts else None), (rights[0] if rights else None)
+    if left is not None:
+        rows[:, col["left_anchor"]] = left[0]
+        rows[:, col["from_left"]] = starts - left[1]
+        rows[:, col["starts_at_left"]] = starts == left[1]
+        rows[:, col["covers_left"]] = (starts < left[1]) & (left[1] < ends)
+    else:
+        rows[:, col["from_left"]] = -999
+    if right is not None:
+        rows[:, col["right_anchor"]] = right[0]
+        rows[:, col["to_right"]] = right[1] - ends
+        rows[:, col["ends_at_right"]] = ends == right[1]
+        rows[:, col["covers_right"]] = (starts < right[1]) & (right[1] < ends)
+    else:
+        rows[:, col["to_right"]] = -999
+    rows[:, col["iou_aligned"]] = _iou(starts, ends, named["aligned"])
+    rows[:, col["iou_typed"]] = _iou(starts, ends, named["typed"])
+    rows[:, col["iou_reason"]] = _iou(starts, ends, named["reason"])
+    _context_features(rows, col, lo, hi, question, wh, sentence, in_q)
+    for name in _RELATIVE:
+        rows[:, col[f"{name}_vs_best"]] = rows[:, col[name]] - rows[:, col[name]].max()
+    return rows
+
+
+def _context_features(rows, col, lo, hi, question, wh, sentence, in_q) -> None:
+    """How well the sentence around a candidate matches the question around
+    its question word: the best common substring of the question's left
+    context ending where the candidate starts (or one joining character
+    before), scored as the anchors are, and likewise on the right."""
+    n_chars = len(sentence)
+    shared = in_q[-1] / max(n_chars, 1)
+    rows[:, col["sentence_in_question"]] = shared
+    rows[:, col["question_in_sentence"]] = sum(c in sentence for c in question if c not in _PUNCT) / max(
+        sum(c not in _PUNCT for c in question), 1)
+    before = in_q[lo]
+    rows[:, col["span_before_shared"]] = before / max(in_q[-1], 1)
+    rows[:, col["span_after_shared"]] = (in_q[-1] - in_q[hi]) / max(in_q[-1], 1)
+    if wh is None:
+        return
+    left_part, right_part = question[:wh[0]], question[wh[1]:]
+    left_score = np.full(n_chars + 1, -9.0)
+    left_len = np.zeros(n_chars + 1)
+    for i, j, n in _common_substrings(left_part, sentence):
+        for p in range(j + MIN_ANCHOR, j + n + 1):
+            score = (p - j) - ANCHOR_DISTANCE * (len(left_part) - (i + p - j))
+            if score > left_score[p]:
+                left_score[p], left_len[p] = score, p - j
+    right_score = np.full(n_chars + 1, -9.0)
+    right_len = np.zeros(n_chars + 1)
+    for i, j, n in _common_substrings(right_part, sentence):
+        for p in range(j, j + n - MIN_ANCHOR + 1):
+            score = (j + n - p) - ANCHOR_DISTANCE * (i + p - j)
+            if score > right_score[p]:
+                right_score[p], right_len[p] = score, j + n - p
+    glue_before = np.array([k > 0 and sentence[k - 1] in _LEADING_GLUE for k in range(n_chars + 1)])
+    glue_after = np.array([k < n_chars and sentence[k] in _TRAILING_GLUE for k in range(n_chars + 1)])
+    at = np.where(glue_before[lo] & (left_score[np.maximum(lo - 1, 0)] > left_score[lo]), np.maximum(lo - 1, 0), lo)
+    rows[:, col["left_context"]] = left_score[at]
+    rows[:, col["left_context_len"]] = left_len[at]
+    after = np.where(glue_after[hi] & (right_score[np.minimum(hi + 1, n_chars)] > right_score[hi]),
+                     np.minimum(hi + 1, n_chars), hi)
+    rows[:, col["right_context"]] = right_score[after]
+    rows[:, col["right_context_len"]] = right_len[after]
+    rows[:, col["sandwiched"]] = (left_len[at] > 0) & (right_len[after] > 0)
+    word = question[wh[0]:wh[1]]
+    rows[:, col["wh_word"]] = next((k + 1 for k, w in enumerate(_WH_WORDS) if w == word), 0)
+    rows[:, col["left_ends_with_shi"]] = float(left_part.endswith("是"))
+    head = question[wh[1]:wh[1] + 1]
+    if head and _CJK.match(head):
+        rows[:, col["ends_with_head"]] = [sentence[e - 1] == head for e in hi]
+        rows[:, col["holds_head"]] = [head in sentence[s:e] for s, e in zip(lo, hi)]
 
 
 def _clean(question: str, sentence: str, span: tuple[int, int] | None, glue: bool = True) -> tuple[int, int] | None:
@@ -269,19 +533,63 @@ def _reason_clause(sentence: str) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
-def asked(folded_question: str) -> tuple[str | None, tuple[int, int] | None]:
+def asked(folded_question: str, question_tokens: list[Token] | None = None,
+          refined: bool = False) -> tuple[str | None, tuple[int, int] | None]:
     """The kind asked (time, number, person, place, org, why, how, what) and
-    the question word's span in the folded question."""
+    the question word's span in the folded question.
+
+    ``refined`` (the span stage's reading) also knows the question words that
+    are not one: 为什么 after a verb that takes 为 (算为什么, 称为什么) asks
+    what, 为何时/为何人/为何地 ask when/who/where (为 + 何时), and 几 in 几乎,
+    何 in 任何 or 几何 ask nothing; a match that cuts one of the question's
+    LAC words (``question_tokens``, folded offsets) inside is passed over
+    when another fits. Without it, the reading the sentence ranker was
+    fitted on (``rank``)."""
     patterns = _CHINESE_WH_RE if _CJK.search(folded_question) else _ENGLISH_WH_RE
-    for kind, pattern in patterns:
-        match = pattern.search(folded_question)
-        if match:
-            return kind, match.span()
-    return None, None
+    if not refined:
+        for kind, pattern in patterns:
+            match = pattern.search(folded_question)
+            if match:
+                return kind, match.span()
+        return None, None
+    found = []
+    for order, (kind, pattern) in enumerate(patterns):
+        for match in pattern.finditer(folded_question):
+            reading = _refine(folded_question, kind, *match.span())
+            if reading is not None:
+                found.append((order, *reading))
+    if not found:
+        return None, None
+    if question_tokens:
+        inner = {k for t in question_tokens for k in range(t.start + 1, t.end)}
+        whole = [f for f in found if f[2] not in inner and f[3] not in inner]
+        found = whole or found
+    order, kind, start, end = min(found)
+    return kind, (start, end)
+
+
+_TAKES_WEI = set("算称成作视改定列名译分选评封任变化划奉尊誉叫转设立升降更认")
+_WEI_HE = {"时": TIME, "年": TIME, "日": TIME, "人": PERSON, "地": PLACE, "处": PLACE}
+
+
+def _refine(question: str, kind: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """A question word match read in context (see ``asked``), or None when it asks nothing."""
+    word = question[start:end]
+    before, after = question[start - 1:start], question[end:end + 1]
+    if word in ("为什么", "为甚么") and before and before in _TAKES_WEI:
+        return WHAT, start + 1, end
+    if word == "为何" and after in _WEI_HE:
+        return _WEI_HE[after], start + 1, end + 1
+    if word.startswith("几") and after in ("乎", "何", "率") and len(word) == 1:
+        return None
+    if word == "何" and (before in ("任", "几", "如", "为") or after in ("况", "必", "止", "以")):
+        return None
+    return kind, start, end
 
 
 # --- alignment -------------------------------------------------------------------
 
+@lru_cache(maxsize=512)
 def _common_substrings(part: str, sentence: str) -> list[tuple[int, int, int]]:
     """Maximal common substrings ``(part_start, sentence_start, length)`` of at
     least MIN_ANCHOR characters, punctuation excluded."""
@@ -305,6 +613,7 @@ def _common_substrings(part: str, sentence: str) -> list[tuple[int, int, int]]:
     return found
 
 
+@lru_cache(maxsize=256)
 def _anchors(question: str, wh: tuple[int, int], sentence: str):
     """Best left anchor (end in the sentence) and right anchor (start in the
     sentence): long common substrings close to the question word."""
