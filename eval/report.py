@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-QUALITY = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate")
+QUALITY = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "short_f1", "abstain_rate", "false_abstain_rate")
 SPEED = ("retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "build_s", "peak_rss_mb")
 # The README shows two generated blocks: the results, which tests/test_eval.py
 # compares with report.json, and the latency of the same run, which it does not.
@@ -50,6 +50,8 @@ def markdown(results: dict) -> str:
         "Rows after the baseline are ablations of article-qa (`--ablations`): one setting changed at a time.",
         _language_table(results),
         "## article-qa by language", _split_table(engine["by_lang"]),
+        "## article-qa on the held-out half (even ids; the models were fitted on the odd ones)",
+        held_out_table(engine),
         "## article-qa by question type", _split_table(engine["by_type"]),
         "## Off-topic abstention by kind",
         "\n".join(f"- {k}: {v:.3f}" for k, v in engine["offtopic_by_type"].items()),
@@ -71,7 +73,7 @@ def _language_table(results: dict) -> str:
 
 
 def _split_table(groups: dict) -> str:
-    columns = ("n", "hit@1", "hit@3", "mrr", "answer_accuracy", "false_abstain_rate")
+    columns = ("n", "hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "false_abstain_rate")
     lines = ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in groups.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")
@@ -129,7 +131,8 @@ def readme_table(results: dict) -> str:
     abstention by kind, and hit@1/answer accuracy by language for every system
     (ablations included when the run had them). Latency goes in
     ``readme_speed_line``, outside the compared block."""
-    keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate", "mean_passage_chars")
+    keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "abstain_rate", "false_abstain_rate",
+            "mean_passage_chars")
     lines = ["| system | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for name in ("article-qa", "langchain-baseline"):
         row = results["systems"][name]
@@ -137,7 +140,18 @@ def readme_table(results: dict) -> str:
     abstention = results["systems"]["article-qa"]["offtopic_by_type"]
     declined = ", ".join(f"{kind}: {share:.3f}" for kind, share in abstention.items())
     return "\n".join(lines) + f"\n\narticle-qa declines off-topic questions by kind: {declined}.\n\n" \
-        + _language_table(results)
+        + _language_table(results) + "\n\n" + held_out_table(results["systems"]["article-qa"])
+
+
+def held_out_table(engine: dict) -> str:
+    """article-qa on the held-out half of the questions (even ids), by language."""
+    held = engine["held_out"]
+    columns = ("n", "answer_accuracy", "short_f1", "false_abstain_rate")
+    lines = ["| held-out half | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, row in list(held["by_lang"].items()) + [("all", held)]:
+        lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")
+    declined = ", ".join(f"{kind}: {share:.3f}" for kind, share in held["offtopic_by_type"].items())
+    return "\n".join(lines) + f"\n\nOn that half article-qa declines off-topic questions by kind: {declined}."
 
 
 def readme_speed_line(results: dict) -> str:

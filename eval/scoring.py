@@ -14,6 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from article_qa.fold import fold
+from cmrc import cmrc_f1
+from project_questions import split_of
 
 KS = (1, 3, 5)
 MRR_DEPTH = 10
@@ -42,9 +44,20 @@ def score_quality(system, questions: list[dict], offtopic: list[dict]) -> dict:
         kind: _mean([a for a, q in zip(abstained, offtopic) if q["type"] == kind])
         for kind in sorted({q["type"] for q in offtopic})
     }
+    result["held_out"] = _held_out(rows, abstained, offtopic)
     result["failures"] = [row for row in rows if not (row["hit@3"] and row["answer_ok"])]
     result["n_questions"], result["n_offtopic"] = len(questions), len(offtopic)
     return result
+
+
+def _held_out(rows: list[dict], abstained: list[bool], offtopic: list[dict]) -> dict:
+    """The same figures on the half of the questions the answer stage's
+    models were not fitted on (even ids, project_questions.py)."""
+    held = [row for row in rows if row["split"] == "held-out"]
+    kept = [(a, q) for a, q in zip(abstained, offtopic) if split_of(q["id"]) == "held-out"]
+    return {**_aggregate(held), "by_lang": _split(held, "lang"),
+            "offtopic_by_type": {kind: _mean([a for a, q in kept if q["type"] == kind])
+                                 for kind in sorted({q["type"] for _, q in kept})}}
 
 
 def _score_question(system, question: dict) -> dict:
@@ -57,6 +70,10 @@ def _score_question(system, question: dict) -> dict:
         "rank": ranks[0] if ranks else None,
         "answer_ok": answer.found and contains_gold(answer.text, question["answers"]),
         "abstained": not answer.found,
+        # CMRC's F1 of the short answer (a system without one: its whole answer).
+        "short_f1": cmrc_f1(fold(getattr(answer, "short_answer", answer.text)), [fold(a) for a in question["answers"]])
+        if answer.found else 0.0,
+        "split": split_of(question["id"]),
         "answer": answer.text,
         "top_passage": passages[0].text if passages else "",
     }
@@ -69,6 +86,7 @@ def _aggregate(rows: list[dict]) -> dict:
     out = {f"hit@{k}": _mean([r[f"hit@{k}"] for r in rows]) for k in KS}
     out["mrr"] = _mean([1.0 / r["rank"] if r["rank"] else 0.0 for r in rows])
     out["answer_accuracy"] = _mean([r["answer_ok"] for r in rows])
+    out["short_f1"] = _mean([r["short_f1"] for r in rows])
     out["false_abstain_rate"] = _mean([r["abstained"] for r in rows])
     out["n"] = len(rows)
     return out

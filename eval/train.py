@@ -52,9 +52,12 @@ from article_qa.settings import DEFAULTS  # noqa: E402
 from article_qa.tagging import tag  # noqa: E402
 
 SEED = 2018
+CACHE = EVAL_DIR / ".cache" / "answerability.npz"
 FOLDS = 4
 EXTRA_NEGATIVES = 36  # per text, on top of the benchmark's 12 other-text questions
 MAX_FALSE_DECLINES = 0.02
+DECLINE_PARAMS = dict(n_estimators=150, learning_rate=0.05, num_leaves=7, min_child_samples=20, subsample=0.8,
+                      subsample_freq=1, verbose=-1)
 RANKER_PARAMS = dict(objective="lambdarank", n_estimators=300, learning_rate=0.05, num_leaves=15,
                      min_child_samples=20, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                      lambdarank_truncation_level=10, verbose=-1)
@@ -112,7 +115,7 @@ def _extra_negatives(text, pool, article: str, rng: random.Random, count: int) -
 
 def _ask(qa: ArticleQA, text_name: str, question, answerable: bool) -> Asked:
     query = qa.prepare(question.text)
-    passages = qa.retrieve(question.text, k=DEFAULTS.answer_passages)
+    passages = qa.search(query, DEFAULTS.answer_passages)
     cands = rank.candidates(query, passages, qa.index, qa.index.sentence_tags)
     golds = [fold(g) for g in question.golds]
     labels = np.asarray([answerable and any(g in fold(qa.index.sentence_text(s)) for g in golds)
@@ -156,36 +159,55 @@ def answerability_rows(asked: list[Asked], scores) -> tuple[np.ndarray, np.ndarr
     return np.vstack(rows), np.asarray(labels, dtype=np.int32), np.asarray(sources)
 
 
-def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray) -> dict:
-    """Both sources weigh the same in the fit (CMRC's rewrites of a sentence
-    would otherwise drown the project's paraphrased questions), and the
-    threshold declines at most MAX_FALSE_DECLINES of each source's own
-    questions."""
-    from sklearn.linear_model import LogisticRegression
+def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray):
+    """A small gradient-boosted classifier (it can learn that one missing
+    name outweighs good overlap). Both sources weigh the same in the fit —
+    CMRC's rewrites of a sentence would otherwise drown the project's
+    paraphrased questions — and the threshold declines at most
+    MAX_FALSE_DECLINES of the answerable questions, the sources weighed alike."""
+    import lightgbm
 
-    # A feature constant in training gets scale 1, so an unseen value cannot
-    # blow up the logit.
-    mean, spread = rows.mean(axis=0), rows.std(axis=0)
-    scale = np.where(spread > 1e-6, spread, 1.0)
+    from sklearn.model_selection import StratifiedKFold
+
+    # Questions naming something the article lacks are declined by rule
+    # (rank.answers) before the model is asked: it is fitted on the rest.
+    asked_model = rows[:, rank.ANSWERABILITY.index("missing_key_terms")] == 0
+    print(f"decline rule (a key term missing): declines {1 - asked_model[labels == 0].mean():.3f} of unanswerable "
+          f"and {1 - asked_model[labels == 1].mean():.3f} of answerable training questions")
+    rows, labels, sources = rows[asked_model], labels[asked_model], sources[asked_model]
     weights = np.where(sources, 0.5 / max(sources.mean(), 1e-9), 0.5 / max(1 - sources.mean(), 1e-9))
-    model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000, random_state=SEED)
-    model.fit((rows - mean) / scale, labels, sample_weight=weights)
-    probability = model.predict_proba((rows - mean) / scale)[:, 1]
-    threshold = min(_threshold(probability[(labels == 1) & (sources == source)]) for source in (True, False))
+
+    def fitted(part: np.ndarray):
+        model = lightgbm.LGBMClassifier(random_state=SEED, **DECLINE_PARAMS)
+        model.fit(rows[part], labels[part], sample_weight=weights[part], feature_name=list(rank.ANSWERABILITY))
+        return model
+
+    # The threshold comes from out-of-fold probabilities: in sample, trees
+    # separate the training questions better than they will new ones.
+    probability = np.zeros(len(rows))
+    strata = labels * 2 + sources
+    for train_part, test_part in StratifiedKFold(5, shuffle=True, random_state=SEED).split(rows, strata):
+        raw = fitted(train_part).booster_.predict(rows[test_part], raw_score=True)
+        probability[test_part] = 1 / (1 + np.exp(-raw))
+    model = fitted(np.arange(len(rows)))
+    answerable = labels == 1
+    threshold = _weighted_threshold(probability[answerable], weights[answerable])
     for source, name in ((False, "CMRC train"), (True, "own questions, train half")):
         mine = sources == source
-        declined = float((probability[mine & (labels == 0)] < threshold).mean())
-        false = float((probability[mine & (labels == 1)] < threshold).mean())
-        print(f"decline model on {name} (out-of-fold ranker scores): threshold {threshold:.3f}, "
+        declined = float((probability[mine & ~answerable] < threshold).mean())
+        false = float((probability[mine & answerable] < threshold).mean())
+        print(f"decline model on {name} (out of fold): threshold {threshold:.3f}, "
               f"declines {declined:.3f} of unanswerable questions, {false:.3f} of answerable ones")
-    return {"features": list(rank.ANSWERABILITY), "mean": mean.tolist(), "scale": scale.tolist(),
-            "coef": model.coef_[0].tolist(), "intercept": float(model.intercept_[0]), "threshold": threshold}
+    dump = model.booster_.dump_model()
+    dump["article_qa"] = {"threshold": threshold, "params": DECLINE_PARAMS}
+    return dump
 
 
-def _threshold(answerable_probabilities: np.ndarray) -> float:
-    """The highest threshold that still answers all but MAX_FALSE_DECLINES."""
-    ordered = np.sort(answerable_probabilities)
-    return float(ordered[int(np.floor(MAX_FALSE_DECLINES * len(ordered)))]) - 1e-6
+def _weighted_threshold(probabilities: np.ndarray, weights: np.ndarray) -> float:
+    """The highest threshold below which lies at most MAX_FALSE_DECLINES of the weight."""
+    order = np.argsort(probabilities)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return float(probabilities[order][np.searchsorted(cumulative, MAX_FALSE_DECLINES, side="right")]) - 1e-6
 
 
 def sentence_hit_rate(asked: list[Asked], scores) -> float:
@@ -210,7 +232,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variants", default=",".join(cmrc.VARIANTS))
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--refit-decline", action="store_true",
+                        help="refit only the decline model from the last run's collected rows (eval/.cache)")
     args = parser.parse_args()
+    if args.refit_decline:
+        arrays = np.load(CACHE)
+        decline = fit_decline(*(arrays[f"arr_{i}"] for i in range(3)))
+        old = json.loads(rank.DECLINE_FILE.read_text(encoding="utf-8"))["article_qa"]
+        decline["article_qa"] = {**old, **decline["article_qa"]}
+        if not args.no_save:
+            rank.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
+        return
     variants = args.variants.split(",")
     embedder = load_embedder()
     train = [t for v in variants for t in cmrc.load_texts(v) if t.split == "train"]
@@ -222,15 +254,18 @@ def main() -> None:
         oof = out_of_fold_scores(asked)
         print(f"train: candidates hold a gold for {oracle_rate(asked):.3f}; out-of-fold top sentence holds one "
               f"for {sentence_hit_rate(asked, oof):.3f}")
-        decline = fit_decline(*answerability_rows(asked, oof))
+        answerability = answerability_rows(asked, oof)
+        CACHE.parent.mkdir(exist_ok=True)
+        np.savez(CACHE, *answerability)  # for --refit-decline: the slow part is collecting
+        decline = fit_decline(*answerability)
         ranker = fit_ranker(asked)
         dump = ranker.booster_.dump_model()
         dump["article_qa"] = {**provenance(train, variants), "params": RANKER_PARAMS}
-        decline["article_qa"] = provenance(train, variants)
+        decline["article_qa"].update(provenance(train, variants))
         if not args.no_save:
             rank.MODELS.mkdir(exist_ok=True)
             rank.RANKER_FILE.write_text(json.dumps(dump, separators=(",", ":")), encoding="utf-8")
-            rank.DECLINE_FILE.write_text(json.dumps(decline, indent=1), encoding="utf-8")
+            rank.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
             print(f"wrote {rank.RANKER_FILE.name} and {rank.DECLINE_FILE.name}")
         print(f"validation texts: {len(validation)} (scored once, nothing chosen on them)", flush=True)
         held = collect(validation, embedder, Path(tmp) / "validation", extra_negatives=0)

@@ -227,15 +227,31 @@ def bridge_qa(tmp_path_factory) -> ArticleQA:
 
 
 @pytest.mark.parametrize("question, gold", ENGLISH_QUESTIONS)
-def test_english_article_answers_with_the_gold_sentence(bridge_qa, question, gold):
+def test_english_article_answers_quote_and_cite_the_article(bridge_qa, question, gold):
+    """With the fake embedder the cosines are not the ones the sentence
+    ranker was fitted on, so which sentence wins is the real model's test
+    below; every answer still quotes the article and cites what it quotes."""
     answer = bridge_qa.ask(question)
     assert answer.found
-    assert gold in answer.text
-    # Every cited passage points at the text it quotes.
     for number, start, end in answer.evidence:
         assert bridge_qa.article[start:end] in answer.text
         passage = answer.passages[number]
         assert passage.start < end and start < passage.end
+
+
+@pytest.fixture(scope="module")
+def bridge_qa_real(tmp_path_factory) -> ArticleQA:
+    folder = tmp_path_factory.mktemp("bridge-real")
+    path = folder / "bridge.txt"
+    path.write_text("\n".join(ENGLISH_LINES) + "\n", encoding="utf-8")
+    return ArticleQA.build(path, index_dir=folder / "index", chunk_size=120, chunk_overlap=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, gold", ENGLISH_QUESTIONS)
+def test_english_article_answers_with_the_gold_sentence(bridge_qa_real, question, gold):
+    answer = bridge_qa_real.ask(question)
+    assert answer.found and gold in answer.text
 
 
 def test_lighthouse_fixture_answers(english_qa):

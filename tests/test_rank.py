@@ -12,16 +12,20 @@ from article_qa import ArticleQA, rank
 from article_qa.answer import NOT_FOUND
 
 
-def test_tree_walker_matches_lightgbm_on_its_own_dump():
+def test_trees_score_as_lightgbm_does_on_its_own_dump():
     lightgbm = pytest.importorskip("lightgbm")
     rng = np.random.default_rng(0)
     rows = rng.normal(size=(600, len(rank.FEATURES)))
     labels = (rows[:, 0] + 0.5 * rows[:, 3] * rows[:, 5] > 0.3).astype(int)
     model = lightgbm.LGBMRanker(n_estimators=40, num_leaves=7, min_child_samples=5, random_state=0, verbose=-1)
     model.fit(rows, labels, group=[20] * 30, feature_name=list(rank.FEATURES))
-    walker = rank.TreeEnsemble(json.loads(json.dumps(model.booster_.dump_model())))
-    probe = rng.normal(size=(50, len(rank.FEATURES)))
-    np.testing.assert_allclose(walker.predict(probe), model.booster_.predict(probe), rtol=1e-9, atol=1e-9)
+    trees = rank.TreeEnsemble(json.loads(json.dumps(model.booster_.dump_model())))
+    probe = rng.normal(size=(50, len(rank.FEATURES))).astype(np.float32)  # what features are
+    expected = model.booster_.predict(probe.astype(np.float64))
+    np.testing.assert_allclose(trees.predict_reference(probe), expected, rtol=1e-9, atol=1e-9)
+    # ONNX Runtime sums the leaves in float32.
+    np.testing.assert_allclose(trees.predict(probe), expected, rtol=1e-5, atol=1e-5)
+    assert trees.predict(probe[:0]).shape == (0,)
 
 
 def test_a_ranker_fitted_on_other_features_is_refused():
@@ -31,9 +35,11 @@ def test_a_ranker_fitted_on_other_features_is_refused():
 
 def test_shipped_models_read_the_features_this_code_computes():
     assert rank.ranker().predict(np.zeros((2, len(rank.FEATURES)))).shape == (2,)
-    assert tuple(rank.decline_model()["features"]) == rank.ANSWERABILITY
-    provenance = rank.decline_model()["article_qa"]
-    assert "train" in provenance["split"] and "cmrc2018" in provenance["data"]
+    trees, threshold = rank.decline_model()  # refuses a file fitted on other features
+    assert 0 < threshold < 1
+    for path in (rank.RANKER_FILE, rank.DECLINE_FILE):
+        provenance = json.loads(path.read_text(encoding="utf-8"))["article_qa"]
+        assert "train" in provenance["split"] and "cmrc2018" in provenance["data"], path.name
 
 
 ARTICLE = """# 灯塔的历史
@@ -82,3 +88,28 @@ def test_a_question_naming_what_the_article_lacks_is_declined(lighthouse, questi
     answer = lighthouse.ask(question)
     assert not answer.found and answer.text == NOT_FOUND["zh-Hans"]
     assert answer.short_answer == "" and answer.short_span is None
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("巴黎铁塔是哪一年建成的？", 1),         # a place the article lacks
+    ("凯斯特雷尔角灯塔是哪一年建成的？", 0),  # the question word 哪一年 is no key term
+    ("灯塔在2020年有多少游客？", 1),         # a year the article lacks
+    ("灯塔在1904年改用什么燃料？", 0),       # a year it has
+    ("守塔人有几个家庭？", 0),              # 几个 asks, it names nothing
+])
+def test_key_terms_missing_from_the_article(lighthouse, question, missing):
+    from article_qa.tagging import tag
+
+    query = lighthouse.prepare(question)
+    assert rank.missing_key_terms(query, tag(query.text), lighthouse.index)[0] == missing
+
+
+@pytest.mark.parametrize("question, missing", [
+    ("When was the Kestrel Point lighthouse built?", 0),
+    ("When was the Eiffel Tower built?", 1),
+    ("What happened in 1904?", 0),
+    ("What happened in 1999?", 1),
+])
+def test_english_names_and_numbers_must_be_in_an_english_article(english_qa, question, missing):
+    query = english_qa.prepare(question)
+    assert rank.missing_key_terms(query, (), english_qa.index)[0] == missing

@@ -34,16 +34,16 @@ NOT_FOUND = {
 }
 
 
-def answer_question(query: Query, passages: list[Passage], index: LoadedIndex) -> Answer:
-    top = passages[:DEFAULTS.answer_passages]
-    candidates = rank.candidates(query, top, index, index.sentence_tags)
+def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex) -> Answer:
+    """The answer from the ranked candidates (``rank.rank_passages``)."""
+    top = ranking.passages[:DEFAULTS.answer_passages]
+    candidates, scores = ranking.candidates, ranking.scores
     if not candidates.sentences:
-        return _not_found(query)
-    scores = rank.score(candidates.features)
+        return not_found(query)
     question_tags = tag(query.text)
     evidence = rank.answerability_features(query, question_tags, candidates, scores, top, index)
     if not rank.answers(evidence):
-        return _not_found(query)
+        return not_found(query)
     sentences = _choose_sentences(candidates.sentences, scores, index)
     return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))
 
@@ -96,5 +96,5 @@ def _quote(sentences: list[int], passages: list[Passage], index: LoadedIndex,
                   short_answer=index.article[short[0]:short[1]] if short else "", short_span=short)
 
 
-def _not_found(query: Query) -> Answer:
+def not_found(query: Query) -> Answer:
     return Answer(found=False, text=NOT_FOUND[question_language(query.text)])

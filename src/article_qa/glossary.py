@@ -46,6 +46,10 @@ def english_words(text: str) -> list[str]:
         return _stemmer().stemWords(words)
 
 
+def is_stopword(word: str) -> bool:
+    return word in _STOPWORDS
+
+
 def content_words(text: str) -> list[tuple[str, str]]:
     """(word, Snowball stem) for each content word of lower-cased English text."""
     words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import metadata
@@ -93,6 +94,11 @@ class LoadedIndex:
     @cached_property
     def folded_article(self) -> str:
         return fold(self.article)
+
+    @cached_property
+    def folded_article_letters(self) -> str:
+        """The folded article with punctuation and spaces removed, for term lookups."""
+        return re.sub(r"[\W_]+", "", self.folded_article)
 
     @cached_property
     def phrases(self) -> "PhraseFinder":

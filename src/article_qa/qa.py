@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from .answer import answer_question
+from .answer import answer_question, not_found
+from .rank import rank_passages
 from .chunk import ChunkParams, chunk_article, embedding_text, sentence_model_text, split_sentences
 from .embed import Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
@@ -105,6 +106,12 @@ class ArticleQA:
     def embedder(self) -> Embedder:
         return self._embedder
 
+    def search(self, query, k: int) -> list[Passage]:
+        """Retrieval alone for a prepared query (fused scores, before the
+        answer stage reorders the first few): what the ranker's features and
+        its training see."""
+        return self._retriever.search(query, k)
+
     def prepare(self, question: str):
         """The question as the stages see it (a :class:`query.Query`): for
         benchmarks that time the stages one by one."""
@@ -119,26 +126,29 @@ class ArticleQA:
         return len(self._index.chunks)
 
     def retrieve(self, question: str, k: int = 3) -> list[Passage]:
-        """The ``k`` passages best matching ``question``, best first."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise BadQuestionError("k must be a whole number of at least 1.")
-        query, _ = prepare_query(question, self._index, self._vector)
-        return self._retriever.search(query, k)
+        """The ``k`` passages best matching ``question``, best first: the
+        first few in the order of the best sentence each holds (the answer
+        stage's ranker), then by retrieval score. ``Passage.score`` is the
+        retrieval score."""
+        return list(self.respond(question, k=k, answer=False).passages)
 
     def ask(self, question: str) -> Answer:
         """An extractive answer with numbered citations, or a plain decline."""
         return self.respond(question).answer
 
-    def respond(self, question: str, *, k: int = 3) -> Response:
+    def respond(self, question: str, *, k: int = 3, answer: bool = True) -> Response:
         """The answer and the ``k`` best passages from one pass: the question
-        is cleaned, embedded and scored once (what a chat turn shows)."""
+        is cleaned, embedded and scored once (what a chat turn shows).
+        ``answer=False`` skips the answer itself (``Response.answer`` is then
+        a plain decline): what ``retrieve`` needs."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise BadQuestionError("k must be a whole number of at least 1.")
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
-        answer = answer_question(query, passages, self._index)
-        answer = dataclasses.replace(answer, note=note) if note else answer
-        return Response(answer=answer, passages=tuple(passages[:k]))
+        ranking = rank_passages(query, passages, self._index, DEFAULTS.answer_passages)
+        reply = answer_question(query, ranking, self._index) if answer else not_found(query)
+        reply = dataclasses.replace(reply, note=note) if note else reply
+        return Response(answer=reply, passages=tuple(ranking.passages[:k]))
 
     # ---- internals ------------------------------------------------------
     def _vector(self, text: str) -> np.ndarray:

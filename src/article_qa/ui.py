@@ -236,6 +236,13 @@ def build_fraction(message: str) -> float | None:
 
 
 # -------------------------------------------------------------- handlers ---
+def rejected(message: str) -> gr.Error:
+    """A user-input error for the API/MCP caller: one WARNING line in the
+    log, no traceback (Gradio prints one for every gr.Error by default)."""
+    log.warning("rejected: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
 class ChatApp:
     """The handlers around the default article's slot and the visitors' own articles.
 
@@ -286,10 +293,10 @@ class ChatApp:
         try:
             return self.default_engine().ask(question).to_dict()
         except ArticleQAError as error:
-            raise gr.Error(str(error)) from None
+            raise rejected(str(error)) from None
         except Exception:
             log.exception("ask failed")
-            raise gr.Error(INTERNAL_ERROR) from None
+            raise gr.Error(INTERNAL_ERROR, print_exception=False) from None  # logged just above
 
     def retrieve(self, question: str, k: int = DEFAULT_K) -> list[dict]:
         """Find the passages of the article that best match a question, best first.
@@ -306,14 +313,14 @@ class ChatApp:
         try:
             k = int(k)
         except (TypeError, ValueError):
-            raise gr.Error("k must be a whole number of at least 1.") from None
+            raise rejected("k must be a whole number of at least 1.") from None
         try:
             return [p.to_dict() for p in self.default_engine().retrieve(question, k=k)]
         except ArticleQAError as error:
-            raise gr.Error(str(error)) from None
+            raise rejected(str(error)) from None
         except Exception:
             log.exception("retrieve failed")
-            raise gr.Error(INTERNAL_ERROR) from None
+            raise gr.Error(INTERNAL_ERROR, print_exception=False) from None  # logged just above
 
     # ---- chat --------------------------------------------------------------
     def respond(self, question: str, history: list | None, k: float, article_key: str = ""):
