@@ -36,8 +36,9 @@ from .span import NUMBER, ORG, PERSON, PLACE, TIME, asked
 
 MODELS = Path(__file__).resolve().parent / "models"
 RANKER_FILE = MODELS / "sentence_ranker.json"
-# Share of a passage's relevance that is its best sentence's evidence.
-EVIDENCE_SHARE = 0.5
+# Share of a passage's relevance that is its best sentence's evidence (0.9 ranked
+# the CMRC training texts best: hit@1 0.971 against 0.963 at 0.5).
+EVIDENCE_SHARE = 0.9
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+")
@@ -79,10 +80,11 @@ class Ranking:
 
 def rank_passages(query: Query, passages: list[Passage], index: LoadedIndex, n: int) -> Ranking:
     """Score the sentences of the first ``n`` passages, and rank passages by
-    relevance = half their retrieval score and half the evidence of the best
-    sentence each holds (the ranker's score through a logistic; 0 for
-    passages past ``n``, whose sentences are not scored): the passage holding
-    the answering sentence comes first, and scores fall as ranks do."""
+    relevance: mostly (EVIDENCE_SHARE) the evidence of the best sentence each
+    holds — the ranker's score through a logistic; 0 for passages past ``n``,
+    whose sentences are not scored — and the rest their retrieval score. The
+    passage holding the answering sentence comes first, and scores fall as
+    ranks do."""
     top = passages[:n]
     cands = candidates(query, top, index, index.sentence_tags)
     scores = score(cands.features)
