@@ -59,7 +59,7 @@ def article_sentences() -> tuple[str, list[str]]:
     from article_qa.ingest import read_article
 
     article = read_article(ARTICLE)
-    return article.text, [article.text[s:e] for s, e in split_sentences(article)]
+    return article.text, [article.text[s.start:s.end] for s in split_sentences(article)]
 
 
 def english_paragraphs(limit_chars: int) -> list[str]:

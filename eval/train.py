@@ -2,6 +2,7 @@
 
     python eval/train.py            # fit, write src/article_qa/models/*.json, print validation figures
     python eval/train.py --no-save  # fit and print only
+    python eval/train.py --refit-decline  # only the decline model, from the last run's rows (eval/.cache)
 
 Two models, both fitted on the training part of the fixed split only
 (``eval/cmrc.py``; all three script variants, so Traditional text and
@@ -9,12 +10,16 @@ cross-script questions are seen too):
 
 * the sentence ranker — LightGBM lambdarank over ``rank.FEATURES``, one
   group per question, a candidate labelled 1 when it holds a gold answer;
-* the decline model — logistic regression over ``rank.ANSWERABILITY``,
-  a text's own questions against questions of other texts. Its inputs
-  include the ranker's scores, so it is fitted on out-of-fold ranker scores
-  (folds by text) rather than on scores the ranker saw its labels for. The
+* the decline model — a small gradient-boosted classifier over
+  ``rank.ANSWERABILITY``, a text's own questions against questions of other
+  texts, for the Chinese questions that name nothing the article lacks
+  (``rank.answers`` declines those by rule, and English ones by its own
+  rule). Its inputs include the ranker's scores, so it is fitted on
+  out-of-fold ranker scores (folds by text) rather than on scores the ranker
+  saw its labels for; CMRC and the project's questions weigh the same. The
   threshold is the highest that declines at most ``MAX_FALSE_DECLINES`` of
-  the training texts' own questions (out of fold).
+  the answerable questions, on the classifier's own out-of-fold
+  probabilities.
 
 The project's own questions on the default article join the training data
 by the fixed half of ``project_questions.py`` (odd ids): they are the only
