@@ -242,6 +242,8 @@ def test_off_topic_question_is_declined_in_the_askers_language(default_qa_fake):
 @pytest.mark.parametrize("question, language", [
     ("政府上網工程是哪一年啟動的?", "zh-Hant"),
     ("政府上网工程是哪一年启动的?", "zh-Hans"),
+    ("政府上网工程是哪一年启动的？", "zh-Hans"),  # full-width marks fold too, but say nothing of the script
+    ("Ｗｈｅｎ did it start？", "en"),
     ("When did it start?", "en"),
 ])
 def test_question_language(question, language):
