@@ -69,6 +69,16 @@ def test_answer_bubble_is_short_answer_then_quote_then_compact_labels():
         "</div>")
 
 
+def test_a_short_answer_that_is_its_whole_sentence_is_not_repeated():
+    """When no phrase stands out the engine's short answer is the sentence
+    itself: the bubble then shows the quote alone, unmarked."""
+    sentence = ARTICLE[SENTENCE_2[0]:SENTENCE_2[1] - 1]  # without its closing mark
+    answer = Answer(found=True, text="第二句說1999年。[1]", passages=(passage(4, 14),), evidence=((0, *SENTENCE_2),),
+                    short_answer=sentence, short_span=(SENTENCE_2[0], SENTENCE_2[1] - 1))
+    html = ui.format_answer(answer)
+    assert "aqa-short" not in html and html.count(sentence) == 1
+
+
 def test_answer_bubble_shows_each_passage_once_as_a_label_not_as_text():
     p1, p2 = passage(4, 14), passage(0, 4, section="", paragraph=1, chunk_id=2)
     answer = Answer(found=True, text="第二句說1999年。[1] 第一句。[2]", passages=(p1, p2),

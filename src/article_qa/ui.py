@@ -101,10 +101,26 @@ def _cite_marks(escaped: str) -> str:
     return re.sub(r"\[(\d{1,2})\]", r'<sup class="aqa-cite">[\1]</sup>', escaped)
 
 
+# A short answer that is most of its sentence (the engine falls back to the
+# sentence itself when no phrase stands out) is not repeated above the quote.
+SHORT_ANSWER_MAX_SHARE = 0.8
+
+
+def short_answer_stands_out(answer: Answer) -> bool:
+    """Whether the short answer is a phrase worth showing apart from its sentence."""
+    if not answer.short_answer or not answer.short_span:
+        return False
+    start, end = answer.short_span
+    for _, sentence_start, sentence_end in answer.evidence:
+        if sentence_start <= start and end <= sentence_end:
+            return end - start < SHORT_ANSWER_MAX_SHARE * (sentence_end - sentence_start)
+    return True
+
+
 def _quote_html(answer: Answer) -> str:
     """The quoted sentence(s) with [n] marks, the short answer marked where it first appears."""
     text = answer.text
-    if answer.short_answer and answer.short_answer in text:
+    if short_answer_stands_out(answer) and answer.short_answer in text:
         before, _, after = text.partition(answer.short_answer)
         return (_cite_marks(esc(before)) + f'<strong class="aqa-short">{esc(answer.short_answer)}</strong>'
                 + _cite_marks(esc(after)))
@@ -139,7 +155,7 @@ def format_answer(answer: Answer, closest: tuple[Passage, ...] = (), question: s
             parts.append(f'<div class="aqa-closest">{esc(CLOSEST[text_language(question)])}'
                          f'<ul class="aqa-labels">{labels}</ul></div>')
         return '<div class="aqa-reply">' + "".join(parts) + "</div>"
-    if answer.short_answer:
+    if short_answer_stands_out(answer):
         parts.append(f'<p class="aqa-short-answer"><strong>{esc(answer.short_answer)}</strong></p>')
     parts.append(f'<blockquote class="aqa-answer">{_quote_html(answer)}</blockquote>')
     labels = "".join(f'<li><span class="aqa-num">[{n}]</span> {passage_label(p)}</li>'
@@ -166,6 +182,7 @@ def format_passages(question: str, response: Response | None, k: int = DEFAULT_K
     answer = response.answer
     cited = {p.chunk_id: n for n, p in enumerate(answer.passages, start=1)} if answer.found else {}
     cards = []
+    short = answer.short_span if short_answer_stands_out(answer) else None
     for rank, passage in enumerate(panel_passages(response, k), start=1):
         number = cited.get(passage.chunk_id)
         quoted = [(s, e) for index, s, e in answer.evidence if index == (number or 0) - 1]
@@ -174,7 +191,7 @@ def format_passages(question: str, response: Response | None, k: int = DEFAULT_K
             f'<div class="aqa-passage{" aqa-is-cited" if number else ""}"><div class="aqa-source-head">'
             f'<span class="aqa-num">#{rank}</span><span class="aqa-where">{passage_label(passage)}</span>{badge}'
             f'<span class="aqa-score">score {passage.score:.3f}</span></div>'
-            f'<div class="aqa-source-text">{highlight(passage, quoted, answer.short_span if number else None)}'
+            f'<div class="aqa-source-text">{highlight(passage, quoted, short if number else None)}'
             f"</div></div>")
     if answer.found:
         head = f'<div class="aqa-panel-q">Top {len(cards)} for: <q>{esc(question)}</q></div>'
