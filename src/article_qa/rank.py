@@ -452,6 +452,7 @@ def score(rows: np.ndarray) -> np.ndarray:
 DECLINE_FILE = MODELS / "decline.json"
 _KEY_TAGS = {"PER", "LOC", "ORG", "TIME", "nz", "nw", "m"}
 _NOUN_TAGS = {"n", "vn"}
+_FOCUS_TAGS = {"n", "vn", "nz"}
 # A capitalised word that does not open the question: "Denmark", "State Council".
 _LATIN_NAME = re.compile(r"(?<=[a-z,;:'\"]\s)[A-Z][a-z]+(?:[\s-]+[A-Z][a-z]+)*")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
@@ -462,6 +463,7 @@ ANSWERABILITY = (
     "best_score", "score_gap", "max_cosine", "max_common_run_share", "max_idf_coverage",
     "best_local_coverage", "article_coverage", "known_idf_share", "missing_key_terms",
     "missing_key_share", "top_passage_score", "is_english", "missing_nouns",
+    "best_off_topic_coverage", "best_anchor", "focus_missing",
 )
 
 
@@ -483,7 +485,22 @@ def answerability_features(query: Query, question_tags, cands: Candidates, score
         article_coverage(query, index), known / total if total else 0.0,
         missing, missing / keys if keys else 0.0, passages[0].score,
         not _CJK_RUN.search(query.text), missing_nouns(query, question_tags, index),
+        rows[best, column["off_topic_coverage"]], rows[best, column["left_anchor"]] + rows[best, column["right_anchor"]],
+        focus_missing(query, question_tags, index),
     ], dtype=np.float32)
+
+
+def focus_missing(query: Query, question_tags, index: LoadedIndex) -> bool:
+    """Whether the article lacks the noun the question asks about — the last
+    noun before its question word ("政府上网工程的总预算是多少" asks about 总预算)."""
+    _, wh = asked(query.folded)
+    if wh is None:
+        return False
+    nouns = [t for t in question_tags if t.end <= wh[0] and t.tag in _FOCUS_TAGS and t.end - t.start >= 2]
+    if not nouns:
+        return False
+    word = _letters(fold(query.text[nouns[-1].start:nouns[-1].end]))
+    return bool(word) and not _present(word, index.folded_article_letters)
 
 
 def missing_nouns(query: Query, question_tags, index: LoadedIndex) -> int:
