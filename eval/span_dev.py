@@ -20,7 +20,7 @@ sentence with its feature row) is a LightGBM lambdarank model, groups =
 questions, relevance = the candidate's CMRC F1 against the golds in
 RELEVANCE_LEVELS steps, fitted on the CMRC train texts only (Simplified
 variant). Its trees go to a JSON file (``Booster.dump_model()``) evaluated at
-run time with numpy (``rank.TreeEnsemble``). ``--cv`` scores the same fit
+run time without LightGBM (``trees.TreeEnsemble``). ``--cv`` scores the same fit
 out of fold, folds by text, so the figure does not see its own texts.
 
 A ``None`` from ``short_span`` is scored as the product shows it: the whole

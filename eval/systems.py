@@ -50,7 +50,7 @@ def folding(enabled: bool):
     if enabled:
         yield
         return
-    targets = ("article_qa.index.fold", "article_qa.query.fold", "article_qa.rank.fold")
+    targets = ("article_qa.index.fold", "article_qa.query.fold", "article_qa.rank.fold", "article_qa.decline.fold")
     with contextlib.ExitStack() as stack:
         for target in targets:
             stack.enter_context(mock.patch(target, _no_folding))

@@ -11,9 +11,9 @@ cross-script questions are seen too):
 * the sentence ranker — LightGBM lambdarank over ``rank.FEATURES``, one
   group per question, a candidate labelled 1 when it holds a gold answer;
 * the decline model — a small gradient-boosted classifier over
-  ``rank.ANSWERABILITY``, a text's own questions against questions of other
+  ``decline.ANSWERABILITY``, a text's own questions against questions of other
   texts, for the Chinese questions that name nothing the article lacks
-  (``rank.answers`` declines those by rule, and English ones by its own
+  (``decline.answers`` declines those by rule, and English ones by its own
   rule). Its inputs include the ranker's scores, so it is fitted on
   out-of-fold ranker scores (folds by text) rather than on scores the ranker
   saw its labels for; CMRC and the project's questions weigh the same. The
@@ -50,7 +50,7 @@ import cmrc  # noqa: E402
 import project_questions  # noqa: E402
 
 from article_qa import ArticleQA  # noqa: E402
-from article_qa import rank  # noqa: E402
+from article_qa import decline, rank  # noqa: E402
 from article_qa.embed import load_embedder  # noqa: E402
 from article_qa.fold import fold  # noqa: E402
 from article_qa.settings import DEFAULTS  # noqa: E402
@@ -155,10 +155,10 @@ def answerability_rows(asked: list[Asked], scores) -> tuple[np.ndarray, np.ndarr
     """Rows, labels, and each row's source (the project's own questions or CMRC)."""
     rows, labels, sources = [], [], []
     for a, s in zip(asked, scores):
-        # English questions are decided by rank.answers' rule, not this model.
+        # English questions are decided by decline.answers' rule, not this model.
         if s is None or not len(s) or not rank.has_chinese(a.query.text):
             continue
-        rows.append(rank.answerability_features(a.query, a.question_tags, a.cands, s, a.passages, a.qa.index))
+        rows.append(decline.answerability_features(a.query, a.question_tags, a.cands, s, a.passages, a.qa.index))
         labels.append(a.answerable)
         sources.append(a.text_name == "default-article")
     return np.vstack(rows), np.asarray(labels, dtype=np.int32), np.asarray(sources)
@@ -175,8 +175,8 @@ def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray):
     from sklearn.model_selection import StratifiedKFold
 
     # Questions naming something the article lacks are declined by rule
-    # (rank.answers) before the model is asked: it is fitted on the rest.
-    asked_model = rows[:, rank.ANSWERABILITY.index("missing_key_terms")] == 0
+    # (decline.answers) before the model is asked: it is fitted on the rest.
+    asked_model = rows[:, decline.ANSWERABILITY.index("missing_key_terms")] == 0
     print(f"decline rule (a key term missing): declines {1 - asked_model[labels == 0].mean():.3f} of unanswerable "
           f"and {1 - asked_model[labels == 1].mean():.3f} of answerable training questions")
     rows, labels, sources = rows[asked_model], labels[asked_model], sources[asked_model]
@@ -184,7 +184,7 @@ def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray):
 
     def fitted(part: np.ndarray):
         model = lightgbm.LGBMClassifier(random_state=SEED, **DECLINE_PARAMS)
-        model.fit(rows[part], labels[part], sample_weight=weights[part], feature_name=list(rank.ANSWERABILITY))
+        model.fit(rows[part], labels[part], sample_weight=weights[part], feature_name=list(decline.ANSWERABILITY))
         return model
 
     # The threshold comes from out-of-fold probabilities: in sample, trees
@@ -243,10 +243,10 @@ def main() -> None:
     if args.refit_decline:
         arrays = np.load(CACHE)
         decline = fit_decline(*(arrays[f"arr_{i}"] for i in range(3)))
-        old = json.loads(rank.DECLINE_FILE.read_text(encoding="utf-8"))["article_qa"]
+        old = json.loads(decline.DECLINE_FILE.read_text(encoding="utf-8"))["article_qa"]
         decline["article_qa"] = {**old, **decline["article_qa"]}
         if not args.no_save:
-            rank.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
+            decline.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
         return
     variants = args.variants.split(",")
     embedder = load_embedder()
@@ -270,8 +270,8 @@ def main() -> None:
         if not args.no_save:
             rank.MODELS.mkdir(exist_ok=True)
             rank.RANKER_FILE.write_text(json.dumps(dump, separators=(",", ":")), encoding="utf-8")
-            rank.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
-            print(f"wrote {rank.RANKER_FILE.name} and {rank.DECLINE_FILE.name}")
+            decline.DECLINE_FILE.write_text(json.dumps(decline, separators=(",", ":")), encoding="utf-8")
+            print(f"wrote {rank.RANKER_FILE.name} and {decline.DECLINE_FILE.name}")
         print(f"validation texts: {len(validation)} (scored once, nothing chosen on them)", flush=True)
         held = collect(validation, embedder, Path(tmp) / "validation", extra_negatives=0)
         scores = [ranker.booster_.predict(a.cands.features) if len(a.labels) else None for a in held]

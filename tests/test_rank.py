@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from article_qa import ArticleQA, rank
+from article_qa import ArticleQA, decline, rank
+from article_qa.trees import TreeEnsemble
 from article_qa.answer import NOT_FOUND
 
 
@@ -19,7 +20,7 @@ def test_trees_score_as_lightgbm_does_on_its_own_dump():
     labels = (rows[:, 0] + 0.5 * rows[:, 3] * rows[:, 5] > 0.3).astype(int)
     model = lightgbm.LGBMRanker(n_estimators=40, num_leaves=7, min_child_samples=5, random_state=0, verbose=-1)
     model.fit(rows, labels, group=[20] * 30, feature_name=list(rank.FEATURES))
-    trees = rank.TreeEnsemble(json.loads(json.dumps(model.booster_.dump_model())))
+    trees = TreeEnsemble(json.loads(json.dumps(model.booster_.dump_model())), rank.FEATURES)
     probe = rng.normal(size=(50, len(rank.FEATURES))).astype(np.float32)  # what features are
     expected = model.booster_.predict(probe.astype(np.float64))
     np.testing.assert_allclose(trees.predict_reference(probe), expected, rtol=1e-9, atol=1e-9)
@@ -30,14 +31,14 @@ def test_trees_score_as_lightgbm_does_on_its_own_dump():
 
 def test_a_ranker_fitted_on_other_features_is_refused():
     with pytest.raises(ValueError, match="retrain"):
-        rank.TreeEnsemble({"feature_names": ["cosine"], "tree_info": []})
+        TreeEnsemble({"feature_names": ["cosine"], "tree_info": []}, rank.FEATURES)
 
 
 def test_shipped_models_read_the_features_this_code_computes():
     assert rank.ranker().predict(np.zeros((2, len(rank.FEATURES)))).shape == (2,)
-    trees, threshold = rank.decline_model()  # refuses a file fitted on other features
+    trees, threshold = decline.decline_model()  # refuses a file fitted on other features
     assert 0 < threshold < 1
-    for path in (rank.RANKER_FILE, rank.DECLINE_FILE):
+    for path in (rank.RANKER_FILE, decline.DECLINE_FILE):
         provenance = json.loads(path.read_text(encoding="utf-8"))["article_qa"]
         assert "train" in provenance["split"] and "cmrc2018" in provenance["data"], path.name
 
@@ -101,7 +102,7 @@ def test_key_terms_missing_from_the_article(lighthouse, question, missing):
     from article_qa.tagging import tag
 
     query = lighthouse.prepare(question)
-    assert rank.missing_key_terms(query, tag(query.text), lighthouse.index)[0] == missing
+    assert decline.missing_key_terms(query, tag(query.text), lighthouse.index)[0] == missing
 
 
 @pytest.mark.parametrize("question, missing", [
@@ -112,4 +113,4 @@ def test_key_terms_missing_from_the_article(lighthouse, question, missing):
 ])
 def test_english_names_and_numbers_must_be_in_an_english_article(english_qa, question, missing):
     query = english_qa.prepare(question)
-    assert rank.missing_key_terms(query, (), english_qa.index)[0] == missing
+    assert decline.missing_key_terms(query, (), english_qa.index)[0] == missing

@@ -7,16 +7,16 @@ best one is quoted — with the sentence after it when it only leads in
 ("...in three aspects:") — and the span stage picks the exact phrase that
 answers inside it.
 
-The engine declines when the fitted decline model says the article does not
-answer: the best evidence is weak, or a key term of the question (a name, a
-place, a number) is nowhere in the article.
+The engine declines when decline.py says the article does not answer: a
+key term of the question (a name, a place, a number) is nowhere in the
+article, or the best evidence is weak.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import rank
+from . import decline, rank
 from .index import LoadedIndex
 from .query import Query, question_language
 from .records import HEADING, Answer, Passage
@@ -41,8 +41,8 @@ def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex) -> 
     if not candidates.sentences:
         return not_found(query)
     question_tags = tag(query.text)
-    evidence = rank.answerability_features(query, question_tags, candidates, scores, top, index)
-    if not rank.answers(evidence):
+    evidence = decline.answerability_features(query, question_tags, candidates, scores, top, index)
+    if not decline.answers(evidence):
         return not_found(query)
     sentences = _choose_sentences(candidates.sentences, scores, index)
     return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))

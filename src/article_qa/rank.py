@@ -4,7 +4,7 @@ Candidates are the sentences inside the passages retrieval ranked first.
 Each gets a row of evidence features (below); a gradient-boosted ranker
 (LightGBM lambdarank, fitted on the CMRC 2018 training texts by
 ``eval/train.py``) turns a row into a score. The fitted trees ship as JSON in
-``models/`` and are evaluated here with numpy, so answering needs no
+``models/`` and run through ``trees.TreeEnsemble``, so answering needs no
 training library.
 
 The features say what a reader looks for: the sentence means what the
@@ -22,7 +22,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,7 @@ from .index import LoadedIndex
 from .query import Query
 from .records import BYLINE, HEADING, Passage
 from .span import NUMBER, ORG, PERSON, PLACE, TIME, asked
+from .trees import TreeEnsemble
 
 MODELS = Path(__file__).resolve().parent / "models"
 RANKER_FILE = MODELS / "sentence_ranker.json"
@@ -133,7 +134,7 @@ def _feature_rows(query: Query, sentences: list[int], ranks: list[int], passages
     # into the article, so its features mean what they mean for Chinese.
     translated = _translated_terms(query)
     terms = own_terms | {t for term in translated for t in tokens(term)}
-    weights = {t: _idf(index, t) for t in terms}
+    weights = {t: idf(index, t) for t in terms}
     bigrams = [t for t in terms if len(t) == 2]
     texts = [index.sentence_text(s) for s in sentences]
     folded = [_folded_sentence(sentence_model_text(t, index.sentence_kinds[s])) for t, s in zip(texts, sentences)]
@@ -208,7 +209,7 @@ def _translated_terms(query: Query) -> list[str]:
     return list(chosen)
 
 
-def _idf(index: LoadedIndex, term: str) -> float:
+def idf(index: LoadedIndex, term: str) -> float:
     n = index.lexical.num_docs
     return math.log((n + 1) / (index.lexical.document_frequency(term) + 0.5))
 
@@ -332,113 +333,9 @@ def _folded_sentence(sentence: str) -> tuple[str, frozenset[str]]:
     return folded, frozenset(tokens(folded))
 
 
-# ---- the fitted model ----------------------------------------------------
-class TreeEnsemble:
-    """A LightGBM model's trees (from ``Booster.dump_model()``), evaluated by
-    ONNX Runtime's TreeEnsembleRegressor (tens of microseconds for a
-    question's candidates; the engine already runs ONNX Runtime), with a
-    plain numpy walk as the reference it is tested against."""
-
-    def __init__(self, dump: dict, features: tuple[str, ...] = FEATURES) -> None:
-        if dump.get("feature_names") and tuple(dump["feature_names"]) != tuple(features):
-            raise ValueError("the ranker file was fitted on other features; retrain it (make train)")
-        feature, threshold, left, right, value = [], [], [], [], []
-        roots = []
-        for tree in dump["tree_info"]:
-            roots.append(len(feature))
-            self._flatten(tree["tree_structure"], feature, threshold, left, right, value)
-        self._feature = np.asarray(feature, dtype=np.int64)
-        self._threshold = np.asarray(threshold, dtype=np.float64)
-        self._left = np.asarray(left, dtype=np.int64)
-        self._right = np.asarray(right, dtype=np.int64)
-        self._value = np.asarray(value, dtype=np.float64)
-        self._roots = np.asarray(roots, dtype=np.int64)
-
-    @staticmethod
-    def _flatten(node: dict, feature, threshold, left, right, value) -> int:
-        at = len(feature)
-        feature.append(-1)
-        threshold.append(0.0)
-        left.append(at)
-        right.append(at)
-        value.append(float(node.get("leaf_value", 0.0)))
-        if "split_index" in node:
-            if node.get("decision_type", "<=") != "<=":
-                raise ValueError("only numerical '<=' splits are supported")
-            feature[at] = int(node["split_feature"])
-            threshold[at] = float(node["threshold"])
-            left[at] = TreeEnsemble._flatten(node["left_child"], feature, threshold, left, right, value)
-            right[at] = TreeEnsemble._flatten(node["right_child"], feature, threshold, left, right, value)
-        return at
-
-    def predict(self, rows: np.ndarray) -> np.ndarray:
-        rows = np.ascontiguousarray(rows, dtype=np.float32)
-        if len(rows) == 0:
-            return np.zeros(0)
-        return self._session().run(None, {"rows": rows})[0][:, 0].astype(np.float64)
-
-    @cached_property
-    def _sessions(self) -> list:
-        return []
-
-    def _session(self):
-        """Built on first use and kept (one per ensemble; ONNX Runtime
-        sessions are safe to run from many threads)."""
-        if not self._sessions:
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            self._sessions.append(onnxruntime.InferenceSession(
-                self._onnx_model(), options, providers=["CPUExecutionProvider"]))
-        return self._sessions[0]
-
-    def _onnx_model(self) -> bytes:
-        from onnx import TensorProto, helper
-
-        tree_of = np.searchsorted(self._roots, np.arange(len(self._feature)), side="right") - 1
-        local = np.arange(len(self._feature)) - self._roots[tree_of]
-        leaf = self._feature < 0
-        node = helper.make_node(
-            "TreeEnsembleRegressor", ["rows"], ["scores"], domain="ai.onnx.ml", n_targets=1,
-            nodes_treeids=tree_of.tolist(), nodes_nodeids=local.tolist(),
-            nodes_featureids=np.where(leaf, 0, self._feature).tolist(),
-            nodes_values=self._threshold.astype(np.float32).tolist(),
-            nodes_modes=["LEAF" if is_leaf else "BRANCH_LEQ" for is_leaf in leaf],
-            nodes_truenodeids=(self._left - self._roots[tree_of]).tolist(),
-            nodes_falsenodeids=(self._right - self._roots[tree_of]).tolist(),
-            nodes_missing_value_tracks_true=[0] * len(leaf),
-            target_treeids=tree_of[leaf].tolist(), target_nodeids=local[leaf].tolist(),
-            target_ids=[0] * int(leaf.sum()), target_weights=self._value[leaf].tolist(),
-            aggregate_function="SUM", post_transform="NONE")
-        graph = helper.make_graph([node], "trees",
-                                  [helper.make_tensor_value_info("rows", TensorProto.FLOAT, [None, None])],
-                                  [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [None, 1])])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
-                                                        helper.make_opsetid("ai.onnx.ml", 3)])
-        return model.SerializeToString()
-
-    def predict_reference(self, rows: np.ndarray) -> np.ndarray:
-        """The same scores by walking the trees in numpy (all trees step down
-        one level per pass)."""
-        rows = np.asarray(rows, dtype=np.float32).astype(np.float64)
-        nodes = np.repeat(self._roots[None, :], len(rows), axis=0)  # [rows, trees]
-        line = np.arange(len(rows))[:, None]
-        while True:
-            features = self._feature[nodes]
-            inner = features >= 0
-            if not inner.any():
-                break
-            values = rows[line, np.where(inner, features, 0)]
-            step = np.where(values <= self._threshold[nodes], self._left[nodes], self._right[nodes])
-            nodes = np.where(inner, step, nodes)
-        return self._value[nodes].sum(axis=1)
-
-
 @lru_cache(maxsize=1)
 def ranker() -> TreeEnsemble:
-    return TreeEnsemble(json.loads(RANKER_FILE.read_text(encoding="utf-8")))
+    return TreeEnsemble(json.loads(RANKER_FILE.read_text(encoding="utf-8")), FEATURES)
 
 
 def score(rows: np.ndarray) -> np.ndarray:
@@ -446,197 +343,3 @@ def score(rows: np.ndarray) -> np.ndarray:
     if len(rows) == 0:
         return np.zeros(0)
     return ranker().predict(rows)
-
-
-# ---- does the article answer at all? ---------------------------------------
-DECLINE_FILE = MODELS / "decline.json"
-_KEY_TAGS = {"PER", "LOC", "ORG", "TIME", "nz", "nw", "m"}
-_NOUN_TAGS = {"n", "vn"}
-_FOCUS_TAGS = {"n", "vn", "nz"}
-# A capitalised word that does not open the question: "Denmark", "State Council".
-_LATIN_NAME = re.compile(r"(?<=[a-z,;:'\"]\s)[A-Z][a-z]+(?:[\s-]+[A-Z][a-z]+)*")
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_QUESTION_CHARS = re.compile(r"[几幾多少哪何啥么麽谁誰]")
-_NOT_LETTER = re.compile(r"[\W_]+")
-
-ANSWERABILITY = (
-    "best_score", "score_gap", "max_cosine", "max_common_run_share", "max_idf_coverage",
-    "best_local_coverage", "article_coverage", "known_idf_share", "missing_key_terms",
-    "missing_key_share", "top_passage_score", "is_english", "missing_nouns",
-    "best_off_topic_coverage", "best_anchor", "focus_missing",
-)
-
-
-def answerability_features(query: Query, question_tags, cands: Candidates, scores: np.ndarray,
-                           passages: list[Passage], index: LoadedIndex) -> np.ndarray:
-    """One row saying how well the article can answer: the best evidence
-    found, and whether the question's key terms — names, places,
-    organisations, numbers, years — occur in the article at all."""
-    column = {name: i for i, name in enumerate(FEATURES)}
-    rows = cands.features
-    best = int(np.argmax(scores))
-    ordered = np.sort(scores)[::-1]
-    missing, keys = missing_key_terms(query, question_tags, index)
-    known, total = _known_idf(query, index)
-    return np.asarray([
-        ordered[0], ordered[0] - (ordered[1] if len(ordered) > 1 else ordered[0] - 1.0),
-        rows[:, column["cosine"]].max(), rows[:, column["common_run_share"]].max(),
-        rows[:, column["idf_coverage"]].max(), rows[best, column["local_coverage"]],
-        article_coverage(query, index), known / total if total else 0.0,
-        missing, missing / keys if keys else 0.0, passages[0].score,
-        not _CJK_RUN.search(query.text), missing_nouns(query, question_tags, index),
-        rows[best, column["off_topic_coverage"]], rows[best, column["left_anchor"]] + rows[best, column["right_anchor"]],
-        focus_missing(query, question_tags, index),
-    ], dtype=np.float32)
-
-
-def focus_missing(query: Query, question_tags, index: LoadedIndex) -> bool:
-    """Whether the article lacks the noun the question asks about — the last
-    noun before its question word ("政府上网工程的总预算是多少" asks about 总预算)."""
-    _, wh = asked(query.folded)
-    if wh is None:
-        return False
-    nouns = [t for t in question_tags if t.end <= wh[0] and t.tag in _FOCUS_TAGS and t.end - t.start >= 2]
-    if not nouns:
-        return False
-    word = _letters(fold(query.text[nouns[-1].start:nouns[-1].end]))
-    return bool(word) and not _present(word, index.folded_article_letters)
-
-
-def missing_nouns(query: Query, question_tags, index: LoadedIndex) -> int:
-    """How many of the question's common nouns (两字以上) the article lacks: a
-    paraphrase brings some, a question about something else brings more
-    (总预算, 注册用户 of an article without budgets or users)."""
-    article = index.folded_article_letters
-    count = 0
-    for token in question_tags:
-        word = _letters(fold(query.text[token.start:token.end]))
-        if token.tag in _NOUN_TAGS and len(word) >= 2 and not _QUESTION_CHARS.search(word):
-            count += not _present(word, article)
-    return count
-
-
-def missing_key_terms(query: Query, question_tags, index: LoadedIndex) -> tuple[int, int]:
-    """(how many of the question's key terms the article lacks, how many
-    there are). Chinese: LAC's names, places, organisations, times, proper
-    nouns and numbers, looked up in the folded article. English: capitalised
-    names, which must translate into the article (the glossary holds only the
-    article's own terms), and numbers."""
-    if not _CJK_RUN.search(query.text):
-        article = index.folded_article
-        names = list(dict.fromkeys(m.group(0) for m in _LATIN_NAME.finditer(query.text)))
-        numbers = list(dict.fromkeys(_DIGITS.findall(query.folded)))
-        missing = sum(not _translatable(n, index) for n in names) + sum(n not in article for n in numbers)
-        return missing, len(names) + len(numbers)
-    keys = list(dict.fromkeys(word for word in (_key_term(query.text, token) for token in question_tags) if word))
-    article = index.folded_article_letters
-    return sum(not _present(_letters(word), article) for word in keys), len(keys)
-
-
-def _present(term: str, article: str) -> bool:
-    """Whether the article names ``term``. Its numbers must all be there;
-    otherwise its first half (all of a two-character term) will do, since
-    LAC often glues a name to what follows it (四川地区, 北京奥运会) while the
-    article has the name alone — but the head must match: 金盾工程 is not
-    named by an article about other 工程."""
-    numbers = _DIGITS.findall(term)
-    if numbers:
-        return all(number in article for number in numbers)
-    need = len(term) if len(term) <= 2 else max(2, (len(term) + 1) // 2)
-    return term[:need] in article
-
-
-def _key_term(question: str, token) -> str:
-    """The folded word if it is a key term: a name, place, organisation or
-    proper noun, or a number or time holding digits — never the question
-    word itself (哪一年, 第几, 多少) or a measure after one (哪三项)."""
-    word = fold(question[token.start:token.end]).strip()
-    if token.tag not in _KEY_TAGS or len(word) < 2 and not word.isdigit():
-        return ""
-    if _QUESTION_CHARS.search(word) or question[token.start - 1:token.start] in ("哪", "第"):
-        return ""
-    if token.tag in ("m", "TIME") and not _DIGITS.search(word):
-        return ""
-    return word
-
-
-def _letters(text: str) -> str:
-    """Letters and digits only: “十四五”規劃 and 十四五规划 are the same term."""
-    return _NOT_LETTER.sub("", text)
-
-
-def _translatable(name: str, index: LoadedIndex) -> bool:
-    """An English name the article holds as written, or every word of which
-    translates into the article ("State Council"; not "South Korea" of an
-    article that never names Korea)."""
-    from .glossary import english_words
-
-    stems = english_words(name)
-    return fold(name) in index.folded_article or bool(stems) and all(stem in index.glossary for stem in stems)
-
-
-def article_coverage(query: Query, index: LoadedIndex) -> float:
-    """Share of the question's units — Chinese character pairs and English
-    content words — that the article knows at all: a pair or a word in its
-    vocabulary, or a word whose translation it holds (its glossary)."""
-    from .glossary import content_words
-
-    pairs = [t for t in query.lexical_tokens if len(t) == 2 and _CJK_RUN.fullmatch(t)]
-    words = content_words(query.folded)
-    if not pairs and not words:
-        return 0.0
-    known = sum(index.lexical.knows(p) for p in pairs)
-    known += sum(index.lexical.knows(word) or stem in index.glossary for word, stem in words)
-    return known / (len(pairs) + len(words))
-
-
-def _known_idf(query: Query, index: LoadedIndex) -> tuple[float, float]:
-    """IDF mass of the question's character pairs the article holds, and in
-    all (an unknown pair weighs as much as the rarest known one)."""
-    pairs = [t for t in query.lexical_tokens if len(t) == 2 and _CJK_RUN.fullmatch(t)]
-    if not pairs:
-        return 0.0, 0.0
-    rarest = math.log((index.lexical.num_docs + 1) / 0.5)
-    known = sum(_idf(index, p) for p in pairs if index.lexical.knows(p))
-    total = sum(_idf(index, p) if index.lexical.knows(p) else rarest for p in pairs)
-    return known, total
-
-
-@lru_cache(maxsize=1)
-def decline_model() -> tuple[TreeEnsemble, float]:
-    """The fitted classifier's trees and the probability it must reach."""
-    dump = json.loads(DECLINE_FILE.read_text(encoding="utf-8"))
-    return TreeEnsemble(dump, ANSWERABILITY), float(dump["article_qa"]["threshold"])
-
-
-def answer_probability(row: np.ndarray) -> float:
-    """The fitted classifier's probability that the article answers."""
-    trees, _ = decline_model()
-    return 1.0 / (1.0 + math.exp(-float(trees.predict(row[None, :])[0])))
-
-
-# English questions: the decline model was fitted on Chinese questions only
-# (its character-pair features are empty for English), so for them a plain
-# rule decides: every name translates into the article, most content words
-# are known to its vocabulary or glossary ...
-ENGLISH_MIN_COVERAGE = 0.5
-# ... and some sentence means roughly what it asks: on the project's
-# training half every answerable English question reached a cosine of 0.22,
-# the far off-topic ones (weather, recipes, code) stayed under 0.14.
-ENGLISH_MIN_COSINE = 0.15
-
-
-def answers(row: np.ndarray) -> bool:
-    """Whether the article answers, from an :func:`answerability_features` row.
-
-    A key term the article never names — a name, place, organisation, year
-    or figure — means it does not answer, however close the rest: "美国的电子
-    政务发展指数" is not answered by China's. (On the CMRC training texts this
-    rule declines 0.3% of the answerable questions and 72% of the others.)
-    """
-    column = dict(zip(ANSWERABILITY, row))
-    if column["missing_key_terms"] > 0:
-        return False
-    if column["is_english"]:
-        return column["article_coverage"] >= ENGLISH_MIN_COVERAGE and column["max_cosine"] >= ENGLISH_MIN_COSINE
-    return answer_probability(row) >= decline_model()[1]

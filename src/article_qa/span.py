@@ -220,7 +220,7 @@ SCORER_PATH = Path(__file__).resolve().parent / "models" / "span_scorer.json"
 @lru_cache(maxsize=1)
 def scorer():
     """The fitted span scorer: LightGBM trees evaluated with numpy."""
-    from .rank import TreeEnsemble  # rank imports this module: import when first needed
+    from .trees import TreeEnsemble
 
     with open(SCORER_PATH, encoding="utf-8") as handle:
         return TreeEnsemble(json.load(handle), features=SPAN_FEATURES)
