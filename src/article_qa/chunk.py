@@ -82,7 +82,7 @@ def split_sentences(article: Article) -> list[Sentence]:
     for span in article.spans:
         kind = block_kind(article, span)
         for match in _SENTENCE.finditer(article.text, span.start, span.end):
-            start, end = _strip_span(article.text, match.start(), match.end())
+            start, end = strip_span(article.text, match.start(), match.end())
             if end > start:
                 sentences.append(Sentence(start, end, kind))
     return sentences
@@ -119,7 +119,8 @@ def sentence_model_text(text: str, kind: str) -> str:
     return f"{BYLINE_LABEL}\n{text}" if kind == BYLINE else text
 
 
-def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` moved inward past whitespace at either end."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():

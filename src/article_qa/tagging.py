@@ -19,6 +19,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .chunk import strip_span
+
 # LAC's own inputs are sentences; a piece longer than this is cut at the
 # last clause break inside it (or hard, when it has none).
 MAX_PIECE_CHARS = 200
@@ -77,7 +79,7 @@ def _tag_piece(text: str, start: int, end: int) -> list[Token]:
     for word, label in words:
         # LAC sometimes keeps a space inside a word ("北京 "); a token never
         # starts or ends with one.
-        left, right = _strip(text, at, at + len(word))
+        left, right = strip_span(text, at, at + len(word))
         if right > left:
             tokens.append(Token(left, right, label))
         at += len(word)
@@ -91,7 +93,7 @@ def _pieces(text: str) -> list[tuple[int, int]]:
         pieces.extend(_short_pieces(text, start, match.end()))
         start = match.end()
     pieces.extend(_short_pieces(text, start, len(text)))
-    return [p for p in (_strip(text, s, e) for s, e in pieces) if p[1] > p[0]]
+    return [p for p in (strip_span(text, s, e) for s, e in pieces) if p[1] > p[0]]
 
 
 def _short_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -104,13 +106,6 @@ def _short_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     out.append((start, end))
     return out
 
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
 
 
 def _run(piece: str) -> list[tuple[str, str]]:
