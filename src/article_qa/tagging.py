@@ -107,7 +107,6 @@ def _short_pieces(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-
 def _run(piece: str) -> list[tuple[str, str]]:
     return _instance().run(piece)
 
