@@ -52,7 +52,7 @@ import project_questions  # noqa: E402
 from article_qa import ArticleQA  # noqa: E402
 from article_qa import decline, rank  # noqa: E402
 from article_qa.embed import load_embedder  # noqa: E402
-from article_qa.fold import fold  # noqa: E402
+from article_qa.fold import fold, has_han  # noqa: E402
 from article_qa.settings import DEFAULTS  # noqa: E402
 from article_qa.tagging import tag  # noqa: E402
 
@@ -156,7 +156,7 @@ def answerability_rows(asked: list[Asked], scores) -> tuple[np.ndarray, np.ndarr
     rows, labels, sources = [], [], []
     for a, s in zip(asked, scores):
         # English questions are decided by decline.answers' rule, not this model.
-        if s is None or not len(s) or not rank.has_chinese(a.query.text):
+        if s is None or not len(s) or not has_han(a.query.text):
             continue
         rows.append(decline.answerability_features(a.query, a.question_tags, a.cands, s, a.passages, a.qa.index))
         labels.append(a.answerable)

@@ -17,7 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .fold import fold
+from .fold import fold, has_han, letters_only
+from .glossary import content_words, english_words
 from .index import LoadedIndex
 from .query import Query
 from .rank import FEATURES, MODELS, Candidates, idf
@@ -26,7 +27,6 @@ from .span import asked
 from .trees import TreeEnsemble
 
 DECLINE_FILE = MODELS / "decline.json"
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _KEY_TAGS = {"PER", "LOC", "ORG", "TIME", "nz", "nw", "m"}
 _NOUN_TAGS = {"n", "vn"}
 _FOCUS_TAGS = {"n", "vn", "nz"}
@@ -34,7 +34,8 @@ _FOCUS_TAGS = {"n", "vn", "nz"}
 _LATIN_NAME = re.compile(r"(?<=[a-z,;:'\"]\s)[A-Z][a-z]+(?:[\s-]+[A-Z][a-z]+)*")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _QUESTION_CHARS = re.compile(r"[几幾多少哪何啥么麽谁誰]")
-_NOT_LETTER = re.compile(r"[\W_]+")
+
+_FEATURE_COLUMN = {name: i for i, name in enumerate(FEATURES)}
 
 ANSWERABILITY = (
     "best_score", "score_gap", "max_cosine", "max_common_run_share", "max_idf_coverage",
@@ -49,7 +50,7 @@ def answerability_features(query: Query, question_tags, cands: Candidates, score
     """One row saying how well the article can answer: the best evidence
     found, and whether the question's key terms — names, places,
     organisations, numbers, years — occur in the article at all."""
-    column = {name: i for i, name in enumerate(FEATURES)}
+    column = _FEATURE_COLUMN
     rows = cands.features
     best = int(np.argmax(scores))
     ordered = np.sort(scores)[::-1]
@@ -61,7 +62,7 @@ def answerability_features(query: Query, question_tags, cands: Candidates, score
         rows[:, column["idf_coverage"]].max(), rows[best, column["local_coverage"]],
         article_coverage(query, index), known / total if total else 0.0,
         missing, missing / keys if keys else 0.0, passages[0].score,
-        not _CJK_RUN.search(query.text), missing_nouns(query, question_tags, index),
+        not has_han(query.text), missing_nouns(query, question_tags, index),
         rows[best, column["off_topic_coverage"]], rows[best, column["left_anchor"]] + rows[best, column["right_anchor"]],
         focus_missing(query, question_tags, index),
     ], dtype=np.float32)
@@ -76,7 +77,7 @@ def focus_missing(query: Query, question_tags, index: LoadedIndex) -> bool:
     nouns = [t for t in question_tags if t.end <= wh[0] and t.tag in _FOCUS_TAGS and t.end - t.start >= 2]
     if not nouns:
         return False
-    word = _letters(fold(query.text[nouns[-1].start:nouns[-1].end]))
+    word = letters_only(fold(query.text[nouns[-1].start:nouns[-1].end]))
     return bool(word) and not _present(word, index.folded_article_letters)
 
 
@@ -87,7 +88,7 @@ def missing_nouns(query: Query, question_tags, index: LoadedIndex) -> int:
     article = index.folded_article_letters
     count = 0
     for token in question_tags:
-        word = _letters(fold(query.text[token.start:token.end]))
+        word = letters_only(fold(query.text[token.start:token.end]))
         if token.tag in _NOUN_TAGS and len(word) >= 2 and not _QUESTION_CHARS.search(word):
             count += not _present(word, article)
     return count
@@ -99,7 +100,7 @@ def missing_key_terms(query: Query, question_tags, index: LoadedIndex) -> tuple[
     nouns and numbers, looked up in the folded article. English: capitalised
     names, which must translate into the article (the glossary holds only the
     article's own terms), and numbers."""
-    if not _CJK_RUN.search(query.text):
+    if not has_han(query.text):
         article = index.folded_article
         names = list(dict.fromkeys(m.group(0) for m in _LATIN_NAME.finditer(query.text)))
         numbers = list(dict.fromkeys(_DIGITS.findall(query.folded)))
@@ -107,7 +108,7 @@ def missing_key_terms(query: Query, question_tags, index: LoadedIndex) -> tuple[
         return missing, len(names) + len(numbers)
     keys = list(dict.fromkeys(word for word in (_key_term(query.text, token) for token in question_tags) if word))
     article = index.folded_article_letters
-    return sum(not _present(_letters(word), article) for word in keys), len(keys)
+    return sum(not _present(letters_only(word), article) for word in keys), len(keys)
 
 
 def _present(term: str, article: str) -> bool:
@@ -137,17 +138,10 @@ def _key_term(question: str, token) -> str:
     return word
 
 
-def _letters(text: str) -> str:
-    """Letters and digits only: “十四五”規劃 and 十四五规划 are the same term."""
-    return _NOT_LETTER.sub("", text)
-
-
 def _translatable(name: str, index: LoadedIndex) -> bool:
     """An English name the article holds as written, or every word of which
     translates into the article ("State Council"; not "South Korea" of an
     article that never names Korea)."""
-    from .glossary import english_words
-
     stems = english_words(name)
     return fold(name) in index.folded_article or bool(stems) and all(stem in index.glossary for stem in stems)
 
@@ -156,9 +150,7 @@ def article_coverage(query: Query, index: LoadedIndex) -> float:
     """Share of the question's units — Chinese character pairs and English
     content words — that the article knows at all: a pair or a word in its
     vocabulary, or a word whose translation it holds (its glossary)."""
-    from .glossary import content_words
-
-    pairs = [t for t in query.lexical_tokens if len(t) == 2 and _CJK_RUN.fullmatch(t)]
+    pairs = [t for t in query.lexical_tokens if len(t) == 2 and has_han(t)]
     words = content_words(query.folded)
     if not pairs and not words:
         return 0.0
@@ -170,7 +162,7 @@ def article_coverage(query: Query, index: LoadedIndex) -> float:
 def _known_idf(query: Query, index: LoadedIndex) -> tuple[float, float]:
     """IDF mass of the question's character pairs the article holds, and in
     all (an unknown pair weighs as much as the rarest known one)."""
-    pairs = [t for t in query.lexical_tokens if len(t) == 2 and _CJK_RUN.fullmatch(t)]
+    pairs = [t for t in query.lexical_tokens if len(t) == 2 and has_han(t)]
     if not pairs:
         return 0.0, 0.0
     rarest = math.log((index.lexical.num_docs + 1) / 0.5)

@@ -14,6 +14,8 @@ from functools import lru_cache
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_NOT_LETTER = re.compile(r"[\W_]+")
 _lock = threading.Lock()
 
 
@@ -39,3 +41,17 @@ def tokens(folded: str) -> list[str]:
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
     out.extend(_WORD.findall(folded))
     return out
+
+
+def han_chars(text: str) -> str:
+    """The Chinese characters of ``text``, in order."""
+    return "".join(_HAN.findall(text))
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))
+
+
+def letters_only(text: str) -> str:
+    """Letters and digits only: “十四五”規劃 and 十四五規劃 are the same term."""
+    return _NOT_LETTER.sub("", text)

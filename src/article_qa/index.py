@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from dataclasses import asdict, dataclass
 from functools import cached_property
 from importlib import metadata
@@ -32,7 +31,7 @@ import numpy as np
 from .chunk import lexical_text
 from .embed import embedder_revision
 from .errors import IndexMissingError, StaleIndexError
-from .fold import fold, tokens
+from .fold import fold, letters_only, tokens
 from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .lexical import LexicalIndex
@@ -98,7 +97,7 @@ class LoadedIndex:
     @cached_property
     def folded_article_letters(self) -> str:
         """The folded article with punctuation and spaces removed, for term lookups."""
-        return re.sub(r"[\W_]+", "", self.folded_article)
+        return letters_only(self.folded_article)
 
     @cached_property
     def phrases(self) -> "PhraseFinder":

@@ -15,7 +15,6 @@ from typing import Callable
 import numpy as np
 
 from .answer import answer_question, not_found
-from .rank import rank_passages
 from .chunk import ChunkParams, chunk_article, embedding_text, sentence_model_text, split_sentences
 from .embed import Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
@@ -24,6 +23,7 @@ from .index import (LoadedIndex, Manifest, load_index, package_versions, rebuild
                     save_index, sha256_file)
 from .ingest import read_article
 from .query import prepare_query
+from .rank import rank_passages
 from .records import Answer, Passage, Response
 from .retrieve import DENSE_WEIGHT, Retriever
 from .settings import DEFAULTS, default_index_dir
@@ -126,10 +126,11 @@ class ArticleQA:
         return len(self._index.chunks)
 
     def retrieve(self, question: str, k: int = 3) -> list[Passage]:
-        """The ``k`` passages best matching ``question``, best first: the
-        first few in the order of the best sentence each holds (the answer
-        stage's ranker), then by retrieval score. ``Passage.score`` is the
-        retrieval score."""
+        """The ``k`` passages best matching ``question``, best first.
+        ``Passage.score`` is the relevance they are ordered by: for the first
+        few mostly the evidence of the best sentence each holds (the answer
+        stage's ranker), the rest their retrieval score (see
+        ``rank.rank_passages``)."""
         return list(self.respond(question, k=k, answer=False).passages)
 
     def ask(self, question: str) -> Answer:

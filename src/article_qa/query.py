@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import BadQuestionError
-from .fold import fold, tokens
+from .fold import fold, han_chars, tokens
 from .glossary import PhraseLookup, translate, translate_phrase
 from .index import LoadedIndex
 from .settings import DEFAULTS
@@ -27,7 +27,6 @@ from .settings import DEFAULTS
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]")
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|「([^」]+)」|『([^』]+)』|《([^》]+)》|‘([^’]+)’")
 MAX_QUESTION_CHARS = DEFAULTS.max_question_chars
-_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -110,7 +109,7 @@ def question_language(question: str) -> str:
     and Latin letters fold too, and must not make a Simplified question look
     Traditional.
     """
-    han = "".join(_HAN.findall(question))
+    han = han_chars(question)
     if not han:
         return "en"
     return "zh-Hant" if fold(han) != han else "zh-Hans"

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import sentence_model_text
-from .fold import fold, tokens
+from .fold import fold, has_han, tokens
+from .glossary import is_stopword
 from .index import LoadedIndex
 from .query import Query
 from .records import BYLINE, HEADING, Passage
@@ -187,19 +188,13 @@ def _feature_rows(query: Query, sentences: list[int], ranks: list[int], passages
 def _question_terms(query: Query, index: LoadedIndex) -> set[str]:
     """The question's own terms that occur somewhere in the article (English
     function words left out: "when" and "did" say nothing about a sentence)."""
-    from .glossary import is_stopword
-
     return {term for term in query.lexical_tokens if index.lexical.knows(term) and not is_stopword(term)}
-
-
-def has_chinese(text: str) -> bool:
-    return bool(_CJK_RUN.search(text))
 
 
 def _translated_terms(query: Query) -> list[str]:
     """For each English word of the question, its surest translations (the
     article terms of its highest weight)."""
-    if _CJK_RUN.search(query.text):
+    if has_han(query.text):
         return []
     chosen: dict[str, None] = {}
     for word in query.translations:

@@ -24,9 +24,10 @@ from typing import Callable
 
 from .embed import Embedder, load_embedder
 from .errors import ArticleError
-from .fold import fold
+from .fold import han_chars
 from .ingest import is_heading
 from .qa import ArticleQA
+from .query import question_language
 
 log = logging.getLogger("article_qa.sessions")
 
@@ -38,18 +39,17 @@ MAX_EXAMPLES = 4
 ROOT_NAME = "article-qa-sessions"
 
 Progress = Callable[[str], None]
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+\S", re.M)
 
 
 def text_language(text: str) -> str:
     """``zh-Hant``, ``zh-Hans`` or ``en``: Chinese when Han characters make up
     a fair share of the letters, Traditional when folding changes them."""
-    han = "".join(_HAN.findall(text))
+    han = han_chars(text)
     letters = sum(ch.isalpha() for ch in text)
     if not han or len(han) < 0.2 * letters:
         return "en"
-    return "zh-Hant" if fold(han) != han else "zh-Hans"
+    return question_language(han)
 
 
 _EXAMPLE_TEMPLATES = {
