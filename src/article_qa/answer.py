@@ -25,7 +25,6 @@ from .span import short_span
 from .tagging import tag
 
 _LEAD_IN_END = ("：", ":")
-_CLOSING_MARKS = set("。！？!?.；;：:")
 
 NOT_FOUND = {
     "zh-Hant": "文章沒有提到這一點。",
@@ -67,17 +66,14 @@ def _continues(index: LoadedIndex, sentence: int) -> bool:
 
 def _short_span(query: Query, question_tags, sentences: list[int], index: LoadedIndex) -> tuple[int, int] | None:
     """The short answer in article offsets: from the first quoted sentence
-    that has a phrase standing out; when none does (most what/why/how
-    questions), the answering sentence itself, without its closing mark."""
+    that has a phrase standing out; ``None`` when none does (most why/how
+    questions) -- never the whole sentence, which the quote already is."""
     for sentence in sentences:
         local = short_span(query.text, question_tags, index.sentence_text(sentence), index.sentence_tags[sentence])
         if local is not None:
             start = int(index.sentences[sentence][0])
             return start + local[0], start + local[1]
-    start, end = (int(x) for x in index.sentences[sentences[0]])
-    while end > start and index.article[end - 1] in _CLOSING_MARKS:
-        end -= 1
-    return (start, end) if end > start else None
+    return None
 
 
 def _quote(sentences: list[int], passages: list[Passage], index: LoadedIndex,
