@@ -3,6 +3,9 @@
 Folding maps Traditional to Simplified characters (OpenCC ``t2s``: the
 direction without ambiguity), full-width forms to ASCII (NFKC) and case to
 lower, so that a question in either script meets the article on equal terms.
+
+This module owns OpenCC (:func:`to_simplified`) and the test for Chinese
+characters (:func:`han_chars`, :func:`has_han`, :func:`han_runs`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import threading
 import unicodedata
 from functools import lru_cache
 
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# CJK Unified Ideographs with Extension A, and the compatibility ideographs.
+_HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_HAN = re.compile(f"[{_HAN_RANGES}]")
+_HAN_RUN = re.compile(f"[{_HAN_RANGES}]+")
 _NOT_LETTER = re.compile(r"[\W_]+")
 _lock = threading.Lock()
 
@@ -28,7 +33,12 @@ def _converter():
 
 def fold(text: str) -> str:
     """Simplified script, NFKC width, lower case."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    return to_simplified(unicodedata.normalize("NFKC", text).lower())
+
+
+def to_simplified(text: str) -> str:
+    """``text`` with Traditional characters converted to Simplified (OpenCC
+    ``t2s``), nothing else changed."""
     with _lock:  # one shared converter; OpenCC does not promise thread safety
         return _converter().convert(text)
 
@@ -36,7 +46,7 @@ def fold(text: str) -> str:
 def tokens(folded: str) -> list[str]:
     """Character unigrams and bigrams of CJK runs plus Latin/number words."""
     out: list[str] = []
-    for run in _CJK_RUN.findall(folded):
+    for run in han_runs(folded):
         out.extend(run)
         out.extend(run[i:i + 2] for i in range(len(run) - 1))
     out.extend(_WORD.findall(folded))
@@ -50,6 +60,11 @@ def han_chars(text: str) -> str:
 
 def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
+
+
+def han_runs(text: str) -> list[str]:
+    """The unbroken runs of Chinese characters in ``text``, in order."""
+    return _HAN_RUN.findall(text)
 
 
 def letters_only(text: str) -> str:

@@ -28,12 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from .chunk import sentence_model_text
-from .fold import fold, has_han, tokens
+from .fold import fold, han_runs, has_han, tokens
 from .glossary import is_stopword
 from .index import LoadedIndex
 from .query import Query
 from .records import BYLINE, HEADING, Passage
-from .span import NUMBER, ORG, PERSON, PLACE, TIME, asked
+from .span import NUMBER, TIME, asked
+from .tagging import KIND_TAGS
 from .trees import TreeEnsemble
 
 MODELS = Path(__file__).resolve().parent / "models"
@@ -42,12 +43,10 @@ RANKER_FILE = MODELS / "sentence_ranker.json"
 # the CMRC training texts best: hit@1 0.971 against 0.963 at 0.5).
 EVIDENCE_SHARE = 0.9
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+")
 _HAS_DATE = re.compile(r"\d{3,4}\s*年|\d{1,2}\s*月|\d{1,2}\s*日|[一二三四五六七八九十〇零]{2,4}年|\b(1[5-9]|20)\d{2}\b")
 _HAS_NUMBER = re.compile(r"\d|[一二三四五六七八九十百千万亿兩两]+[个位名项种次年岁倍%％]")
 _LEAD_IN_END = ("：", ":")
-_KIND_TAGS = {TIME: {"TIME", "t"}, NUMBER: {"m"}, PERSON: {"PER"}, PLACE: {"LOC", "s"}, ORG: {"ORG"}}
 
 FEATURES = (
     "cosine", "cosine_gap", "cosine_rank",
@@ -147,7 +146,7 @@ def _feature_rows(query: Query, sentences: list[int], ranks: list[int], passages
     # The stretches of question text a sentence may repeat: its Chinese runs;
     # for an English question, the whole question (an English article) or
     # its translations (a Chinese one).
-    question_runs = _CJK_RUN.findall(query.folded) or translated
+    question_runs = han_runs(query.folded) or translated
     # An English question about English text repeats words, not characters:
     # its runs are counted in words, the unit closest to a Chinese character.
     question_words = _LATIN_TOKEN.findall(query.folded) if not question_runs else []
@@ -172,7 +171,7 @@ def _feature_rows(query: Query, sentences: list[int], ranks: list[int], passages
             sum(1.0 - spread[t] / (n + 1) for t in held) / (sum(1.0 - spread[t] / (n + 1) for t in terms) or 1.0),
             sum(t in sentence_terms for t in bigrams) / (len(bigrams) or 1),
             run, run / question_chars,
-            kind in _KIND_TAGS, _has_kind(kind, text), _has_kind_tag(kind, tags[sentence] if tags else ()),
+            kind in KIND_TAGS, _has_kind(kind, text), _has_kind_tag(kind, tags[sentence] if tags else ()),
             math.log1p(len(text)), index.sentence_kinds[sentence] == HEADING,
             index.sentence_kinds[sentence] == BYLINE, _is_first(index, sentence), text.endswith(_LEAD_IN_END),
             _neighbour_coverage(query, own_terms, index, sentence - 1),
@@ -266,8 +265,8 @@ def _wh_contexts(folded_question: str, wh: tuple[int, int] | None) -> tuple[str,
     word: the answer sits next to where these stand in the sentence."""
     if wh is None:
         return "", ""
-    before = _CJK_RUN.findall(folded_question[:wh[0]])
-    after = _CJK_RUN.findall(folded_question[wh[1]:])
+    before = han_runs(folded_question[:wh[0]])
+    after = han_runs(folded_question[wh[1]:])
     return (before[-1][-8:] if before else ""), (after[0][:8] if after else "")
 
 
@@ -309,7 +308,7 @@ def _has_kind(kind: str | None, text: str) -> bool:
 
 
 def _has_kind_tag(kind: str | None, sentence_tags) -> bool:
-    wanted = _KIND_TAGS.get(kind)
+    wanted = KIND_TAGS.get(kind)
     return bool(wanted) and any(token.tag in wanted for token in sentence_tags)
 
 

@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .fold import fold
-from .tagging import Token
+from .fold import fold, has_han
+from .tagging import KIND_TAGS, Token
 
 # --- what the question asks -------------------------------------------------
 
@@ -59,10 +59,6 @@ _ENGLISH_WH = [
 ]
 _CHINESE_WH_RE = [(kind, re.compile(p)) for kind, p in _CHINESE_WH]
 _ENGLISH_WH_RE = [(kind, re.compile(p)) for kind, p in _ENGLISH_WH]
-_CJK = re.compile(r"[\u3400-\u9fff]")
-
-# LAC tags that answer each kind (``m`` a number, ``q`` a measure word).
-_KIND_TAGS = {TIME: {"TIME", "t"}, NUMBER: {"m"}, PERSON: {"PER"}, PLACE: {"LOC", "s"}, ORG: {"ORG"}}
 
 # --- how the sentence is cut --------------------------------------------------
 
@@ -140,7 +136,7 @@ def short_span(question: str, question_tokens: tuple[Token, ...], sentence: str,
     q, s = fold_mapped(question), fold_mapped(sentence)
     tokens = [Token(*s.to_folded(t.start, t.end), t.tag) for t in sentence_tokens]
     q_tokens = [Token(*q.to_folded(t.start, t.end), t.tag) for t in question_tokens]
-    if not _CJK.search(q.text):
+    if not has_han(q.text):
         typed = candidates(q.text, s.text, tokens, q_tokens)["typed"]
         return None if typed is None else s.to_original(*typed)
     spans, rows = span_candidates(q.text, s.text, tokens, q_tokens)
@@ -163,8 +159,8 @@ def candidates(question: str, sentence: str, tokens: list[Token],
     itself answers)."""
     kind, wh = asked(question, question_tokens, refined=True)
     aligned = _aligned_span(question, wh, sentence, kind, tokens) \
-        if wh is not None and _CJK.search(question) and kind not in (WHY, HOW) else None
-    typed = _typed_span(question, sentence, kind, tokens, near=aligned) if kind in _KIND_TAGS else None
+        if wh is not None and has_han(question) and kind not in (WHY, HOW) else None
+    typed = _typed_span(question, sentence, kind, tokens, near=aligned) if kind in KIND_TAGS else None
     clause = (_clause_start(sentence, aligned[0]), _clause_end(sentence, aligned[1] - 1)) if aligned else None
     options = {"aligned": aligned, "typed": typed, "clause": clause,
                "reason": _reason_clause(sentence) if kind == WHY else None}
@@ -391,7 +387,7 @@ def _rows(spans, flags, question, wh, kind, sentence, tokens, named, lefts, righ
     digits = _prefix([c.isdigit() for c in sentence])
     group = np.full(n_chars, _N_GROUPS - 1)
     token_of = np.full(n_chars + 1, -1)
-    wanted = _KIND_TAGS.get(kind, ())
+    wanted = KIND_TAGS.get(kind, ())
     asked_tag = np.zeros(n_chars)
     tag_ids = np.array([_TAG_IDS.get(t.tag, len(_TAG_IDS)) for t in tokens] + [-1])
     for i, t in enumerate(tokens):
@@ -509,7 +505,7 @@ def _context_features(rows, col, lo, hi, question, wh, sentence, in_q) -> None:
     rows[:, col["wh_word"]] = next((k + 1 for k, w in enumerate(_WH_WORDS) if w == word), 0)
     rows[:, col["left_ends_with_shi"]] = float(left_part.endswith("是"))
     head = question[wh[1]:wh[1] + 1]
-    if head and _CJK.match(head):
+    if has_han(head):
         rows[:, col["ends_with_head"]] = [sentence[e - 1] == head for e in hi]
         rows[:, col["holds_head"]] = [head in sentence[s:e] for s, e in zip(lo, hi)]
 
@@ -545,7 +541,7 @@ def asked(folded_question: str, question_tokens: list[Token] | None = None,
     LAC words (``question_tokens``, folded offsets) inside is passed over
     when another fits. Without it, the reading the sentence ranker was
     fitted on (``rank``)."""
-    patterns = _CHINESE_WH_RE if _CJK.search(folded_question) else _ENGLISH_WH_RE
+    patterns = _CHINESE_WH_RE if has_han(folded_question) else _ENGLISH_WH_RE
     if not refined:
         for kind, pattern in patterns:
             match = pattern.search(folded_question)
@@ -693,7 +689,7 @@ def _typed_span(question: str, sentence: str, kind: str, tokens: list[Token],
     """The word of the asked type that the question does not already hold:
     inside or nearest to the aligned phrase ``near``, else nearest to what the
     question and the sentence share."""
-    wanted = _KIND_TAGS[kind]
+    wanted = KIND_TAGS[kind]
     candidates = []
     for k, t in enumerate(tokens):
         if t.tag not in wanted or sentence[t.start:t.end] in question:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .chunk import strip_span
+from .fold import to_simplified
 
 # LAC's own inputs are sentences; a piece longer than this is cut at the
 # last clause break inside it (or hard, when it has none).
@@ -29,6 +30,11 @@ _CLAUSE_BREAK = re.compile(r"[，,、：:\s]")
 
 _lock = threading.Lock()
 _lac = None
+
+# The LAC tags of a word that answers each kind of question the answer stage
+# tells apart (span.TIME ... span.ORG; ``m`` a number, ``s`` a place word,
+# ``t`` a time word): the one table rank and span both read.
+KIND_TAGS = {"time": {"TIME", "t"}, "number": {"m"}, "person": {"PER"}, "place": {"LOC", "s"}, "org": {"ORG"}}
 
 
 @dataclass(frozen=True)
@@ -144,27 +150,12 @@ def _simplified(text: str) -> str:
     """``text`` in Simplified characters, same length: the whole text through
     OpenCC when that keeps the length (it does for nearly all text, and keeps
     phrase context), else character by character."""
-    converted = _convert(text)
+    converted = to_simplified(text)
     if len(converted) == len(text):
         return converted
-    return "".join(c if len(s := _convert_char(c)) != 1 else s for c in text)
+    return "".join(c if len(s := _simplified_char(c)) != 1 else s for c in text)
 
 
 @lru_cache(maxsize=65536)
-def _convert_char(char: str) -> str:
-    return _convert(char)
-
-
-def _convert(text: str) -> str:
-    with _lock_cc:  # OpenCC does not promise thread safety
-        return _converter().convert(text)
-
-
-_lock_cc = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _converter():
-    import opencc
-
-    return opencc.OpenCC("t2s")
+def _simplified_char(char: str) -> str:
+    return to_simplified(char)
