@@ -109,5 +109,4 @@ class LangChainBaseline:
 
 
 def engine_mean_passage_chars(qa: ArticleQA) -> float:
-    every_passage = qa.retrieve("article", k=qa.n_chunks)
-    return float(np.mean([p.end - p.start for p in every_passage]))
+    return float(np.mean([chunk.end - chunk.start for chunk in qa.index.chunks]))

@@ -125,7 +125,7 @@ class ArticleQA:
     def n_chunks(self) -> int:
         return len(self._index.chunks)
 
-    def retrieve(self, question: str, k: int = 3) -> list[Passage]:
+    def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k) -> list[Passage]:
         """The ``k`` passages best matching ``question``, best first.
         ``Passage.score`` is the relevance they are ordered by: for the first
         few mostly the evidence of the best sentence each holds (the answer
@@ -137,13 +137,13 @@ class ArticleQA:
         """An extractive answer with numbered citations, or a plain decline."""
         return self.respond(question).answer
 
-    def respond(self, question: str, *, k: int = 3, answer: bool = True) -> Response:
+    def respond(self, question: str, *, k: int = DEFAULTS.retrieve_k, answer: bool = True) -> Response:
         """The answer and the ``k`` best passages from one pass: the question
         is cleaned, embedded and scored once (what a chat turn shows).
         ``answer=False`` skips the answer itself (``Response.answer`` is then
         a plain decline): what ``retrieve`` needs."""
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise BadQuestionError("k must be a whole number of at least 1.")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= DEFAULTS.max_k:
+            raise BadQuestionError(f"k must be a whole number from 1 to {DEFAULTS.max_k}.")
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
         ranking = rank_passages(query, passages, self._index, DEFAULTS.answer_passages)

@@ -25,6 +25,8 @@ class Settings:
     answer_passages: int = 5
     max_question_chars: int = 500
     retrieve_k: int = 3
+    # The most passages one call may ask for: k runs from 1 to this in every interface.
+    max_k: int = 50
 
 
 DEFAULTS = Settings()
