@@ -12,7 +12,9 @@ import gradio as gr
 import pytest
 
 from article_qa import Answer, ArticleQA, Passage, Response, ui
+from article_qa.answer import NOT_FOUND
 from article_qa.sessions import ArticleInfo, ArticleSessions
+from article_qa.settings import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "第一句。第二句說1999年。第三句<b>粗</b>。"
@@ -69,14 +71,25 @@ def test_answer_bubble_is_short_answer_then_quote_then_compact_labels():
         "</div>")
 
 
-def test_a_short_answer_that_is_its_whole_sentence_is_not_repeated():
-    """When no phrase stands out the engine's short answer is the sentence
-    itself: the bubble then shows the quote alone, unmarked."""
-    sentence = ARTICLE[SENTENCE_2[0]:SENTENCE_2[1] - 1]  # without its closing mark
+def test_a_long_short_answer_is_still_shown_and_marked():
+    """The engine's short answer is the phrase or "": the UI shows whatever it
+    is given, however much of its sentence it covers (no share rule of its own)."""
+    phrase = ARTICLE[SENTENCE_2[0] + 1:SENTENCE_2[1] - 1]  # 二句說1999年: nearly the whole sentence
     answer = Answer(found=True, text="第二句說1999年。[1]", passages=(passage(4, 14),), evidence=((0, *SENTENCE_2),),
-                    short_answer=sentence, short_span=(SENTENCE_2[0], SENTENCE_2[1] - 1))
+                    short_answer=phrase, short_span=(SENTENCE_2[0] + 1, SENTENCE_2[1] - 1))
     html = ui.format_answer(answer)
-    assert "aqa-short" not in html and html.count(sentence) == 1
+    assert f'<p class="aqa-short-answer"><strong>{phrase}</strong></p>' in html
+    assert f'第<strong class="aqa-short">{phrase}</strong>。' in html
+    panel = ui.format_passages("q", Response(answer=answer, passages=(passage(4, 14),)), 1)
+    assert f'<mark>第<strong class="aqa-short">{phrase}</strong>。</mark>' in panel
+
+
+def test_without_a_short_answer_the_quote_stands_alone_unmarked():
+    answer = Answer(found=True, text="第二句說1999年。[1]", passages=(passage(4, 14),), evidence=((0, *SENTENCE_2),))
+    html = ui.format_answer(answer)
+    assert "aqa-short" not in html and html.count("第二句說1999年。") == 1
+    panel = ui.format_passages("q", Response(answer=answer, passages=(passage(4, 14),)), 1)
+    assert "aqa-short" not in panel and "<mark>第二句說1999年。</mark>" in panel
 
 
 def test_answer_bubble_shows_each_passage_once_as_a_label_not_as_text():
@@ -108,6 +121,8 @@ CLOSEST_CASES = [
     ("文章沒有提到這一點。", "月球距離地球有多遠?", "最接近的段落(並未回答這個問題):"),
     ("文章没有提到这一点。", "月球距离地球有多远?", "最接近的段落(并未回答这个问题):"),
     ("The article does not say.", "How far is the Moon?", "The closest passages (they do not answer the question):"),
+    # Mostly English with a Chinese word: the engine declines in Chinese, and so does the closest line.
+    ("文章沒有提到這一點。", "How do I bake 麵包 at home with a small oven?", "最接近的段落(並未回答這個問題):"),
 ]
 
 
@@ -116,7 +131,7 @@ def test_decline_names_the_closest_passages_in_the_questions_language(text, ques
     closest = (passage(4, 14), passage(0, 4, section="", paragraph=1, chunk_id=2))
     html = ui.format_answer(Answer(found=False, text=text), closest, question)
     assert html == (
-        f'<div class="aqa-reply"><div class="aqa-answer aqa-notfound">{text}</div>'
+        f'<div class="aqa-reply"><div class="aqa-answer aqa-not-found">{text}</div>'
         f'<div class="aqa-closest">{closest_line}<ul class="aqa-labels">'
         '<li><span class="aqa-num">#1</span> 歷史 · <span class="aqa-para">paragraph 3</span></li>'
         '<li><span class="aqa-num">#2</span> <span class="aqa-para">paragraph 1</span></li></ul></div></div>')
@@ -125,7 +140,7 @@ def test_decline_names_the_closest_passages_in_the_questions_language(text, ques
 
 def test_decline_without_passages_is_the_plain_line():
     html = ui.format_answer(Answer(found=False, text="The article does not say."), (), "Why?")
-    assert html == '<div class="aqa-reply"><div class="aqa-answer aqa-notfound">The article does not say.</div></div>'
+    assert html == '<div class="aqa-reply"><div class="aqa-answer aqa-not-found">The article does not say.</div></div>'
 
 
 def test_note_is_shown():
@@ -167,7 +182,7 @@ def test_panel_for_a_decline_says_none_answers_and_marks_nothing():
     response = Response(answer=Answer(found=False, text="The article does not say."),
                         passages=(passage(4, 14), passage(0, 4, chunk_id=2)))
     html = ui.format_passages("Why?", response, 3)
-    assert ('<div class="aqa-panel-q aqa-unanswered">The closest 2 for <q>Why?</q> — none of them answers it</div>'
+    assert ('<div class="aqa-panel-q aqa-not-found">The closest 2 for <q>Why?</q> — none of them answers it</div>'
             in html)
     assert "<mark>" not in html and "cited" not in html
     assert "Ask a question" in ui.format_passages("", None)
@@ -261,7 +276,7 @@ def test_a_chat_turn_is_one_engine_pass_and_the_slider_asks_nothing(tmp_path, fa
     engine = StubEngine()
     handlers = ui.ChatApp(FixedSlot(engine), ArticleSessions(tmp_path, embedder=fake_embedder))
     history, panel, box, last, hint = handlers.respond("哪一年?", [], 2)
-    assert engine.calls == [("哪一年?", ui.MAX_K)]
+    assert engine.calls == [("哪一年?", DEFAULTS.max_k)]
     assert [m["role"] for m in history] == ["user", "assistant"]
     assert history[1]["content"] == ui.format_answer(year_answer())
     assert panel == ui.format_passages("哪一年?", last[1], 2) and panel.count('class="aqa-passage') == 2
@@ -290,6 +305,15 @@ def test_a_declined_question_lists_the_closest_passages(handlers):
     assert reply.count("<li>") == 2 and "none of them answers it" in panel
 
 
+def test_a_decline_bubble_is_in_one_language(handlers):
+    """The not-found message and the closest-passages line come from one
+    language detector, even for a mostly English question with Chinese in it."""
+    history, *_ = handlers.respond("How do I bake 麵包 at home with a small oven?", [], 2)
+    reply = history[1]["content"]
+    assert NOT_FOUND["zh-Hant"] in reply and ui.CLOSEST["zh-Hant"] in reply
+    assert ui.CLOSEST["en"] not in reply
+
+
 def test_respond_shows_long_question_note(handlers):
     history, *_ = handlers.respond(QUESTION + "啊" * 600, [], 3)
     assert "shortened to its first 500 characters" in history[1]["content"]
@@ -314,18 +338,28 @@ def test_api_functions_return_the_answer_record_as_data(handlers, default_qa_fak
     result = handlers.ask(QUESTION)
     assert result == default_qa_fake.ask(QUESTION).to_dict()
     assert set(result) == {"found", "short_answer", "short_span", "text", "passages", "evidence", "note"}
-    passages = handlers.retrieve("政府上網工程", 2)
-    assert passages == [p.to_dict() for p in default_qa_fake.retrieve("政府上網工程", k=2)]
+    retrieved = handlers.retrieve("政府上網工程", 2)
+    assert retrieved == {"passages": [p.to_dict() for p in default_qa_fake.retrieve("政府上網工程", k=2)]}
+
+
+@pytest.mark.parametrize("k", [1, DEFAULTS.max_k])
+def test_api_retrieve_takes_k_from_1_to_the_settings_bound(handlers, default_qa_fake, k):
+    assert len(handlers.retrieve("政府", k)["passages"]) == min(k, default_qa_fake.n_chunks)
+
+
+@pytest.mark.parametrize("k", [0, DEFAULTS.max_k + 1, -1, 2.5, 3.0, "3", "many", None, True])
+def test_api_retrieve_refuses_k_outside_the_range_with_the_engines_message(handlers, k):
+    with pytest.raises(gr.Error, match=f"k must be a whole number from 1 to {DEFAULTS.max_k}"):
+        handlers.retrieve("政府", k)
 
 
 def test_api_errors_become_gradio_errors_without_traces(handlers):
     with pytest.raises(gr.Error, match="type a question") as info:
         handlers.ask("  ")
     assert info.value.__cause__ is None and info.value.__suppress_context__
-    with pytest.raises(gr.Error, match="at least 1"):
+    with pytest.raises(gr.Error, match="from 1 to") as info:
         handlers.retrieve("政府", 0)
-    with pytest.raises(gr.Error, match="at least 1"):
-        handlers.retrieve("政府", "many")  # type: ignore[arg-type]
+    assert info.value.__cause__ is None and info.value.__suppress_context__
 
 
 def test_internal_errors_are_hidden_behind_a_friendly_message(default_qa_fake, tmp_path, fake_embedder):
@@ -349,6 +383,8 @@ def test_demo_builds_without_an_index_with_stable_ids_and_two_public_endpoints(t
     assert {"aqa-chat", "aqa-question", "aqa-upload"} <= ids
     builds = [fn for fn in demo.fns.values() if fn.concurrency_id == "article-build"]
     assert len(builds) == 2 and all(fn.concurrency_limit == ui.BUILD_CONCURRENCY for fn in builds)
+    slider = next(block for block in demo.blocks.values() if getattr(block, "elem_id", None) == "aqa-k")
+    assert (slider.minimum, slider.maximum, slider.value) == (1, DEFAULTS.max_k, DEFAULTS.retrieve_k)
 
 
 def test_importing_app_loads_no_model_index_or_gradio():

@@ -40,7 +40,9 @@ def test_ask_endpoint_declines_in_the_askers_language(client):
 
 
 def test_retrieve_endpoint_returns_k_passages_with_offsets(client):
-    passages = client.predict("在线服务指数", 5, api_name="/retrieve")
+    result = client.predict("在线服务指数", 5, api_name="/retrieve")
+    assert set(result) == {"passages"}  # the shape /v1/retrieve has
+    passages = result["passages"]
     assert len(passages) == 5
     for p in passages:
         assert {"text", "score", "section", "paragraph", "start", "end"} <= set(p)
@@ -56,7 +58,7 @@ def test_bad_input_is_a_clear_error_not_a_trace(client):
     with pytest.raises(AppError) as info:
         client.predict("   ", api_name="/ask")
     assert "type a question" in str(info.value) and "Traceback" not in str(info.value)
-    with pytest.raises(AppError, match="at least 1"):
+    with pytest.raises(AppError, match="from 1 to 50"):
         client.predict("政府", 0, api_name="/retrieve")
 
 
@@ -94,9 +96,10 @@ def test_mcp_tools_answer_with_json_text_and_structured_content(server_url):
     answer = json.loads(asked.content[0].text)  # JSON, not a Python repr ('True', single quotes)
     assert set(answer) == ANSWER_FIELDS and answer["found"] is True and "1999" in answer["text"]
     assert asked.structuredContent == answer
-    passages = json.loads(retrieved.content[0].text)
-    assert len(passages) == 2 and any("0.9059" in p["text"] for p in passages)
-    assert retrieved.structuredContent == {"result": passages}
+    result = json.loads(retrieved.content[0].text)
+    assert set(result) == {"passages"}  # the shape /v1/retrieve and gradio_client have
+    assert len(result["passages"]) == 2 and any("0.9059" in p["text"] for p in result["passages"])
+    assert retrieved.structuredContent == result
     assert refused.isError and "type a question" in refused.content[0].text
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from types import SimpleNamespace
 
+import gradio as gr
 import pytest
 
 from article_qa import ArticleError, ui
 from article_qa.sessions import MAX_UPLOAD_BYTES, ArticleSessions, describe_article, text_language
+from article_qa.settings import DEFAULTS
 from conftest import ENGLISH_ARTICLE
 
 CHINESE_ARTICLE = """茶園的歷史
@@ -178,7 +180,7 @@ def test_a_bad_upload_shows_its_message_and_changes_nothing_else(handlers, tmp_p
     empty = tmp_path / "empty.md"
     empty.write_text("")
     result = handlers.use_upload(str(empty), tab("tab-1"), RecordingProgress())
-    assert result[:6] == (ui.gr.skip(),) * 6 and result[7] == ui.gr.skip()
+    assert result[:6] == (gr.skip(),) * 6 and result[7] == gr.skip()
     assert 'role="alert"' in result[6] and "empty.md is empty." in result[6]
     assert result[8] is None  # the upload box is emptied for the next try
 
@@ -187,7 +189,7 @@ def test_two_sessions_never_see_each_others_article(handlers, lighthouse):
     handlers.use_upload(str(lighthouse), tab("tab-a"), RecordingProgress())
     handlers.use_pasted_text(CHINESE_ARTICLE, tab("tab-b"), RecordingProgress())
     def shown(question: str, key: str) -> str:  # the reply and the panel's passages, answered or not
-        history, panel, *_ = handlers.respond(question, [], ui.MAX_K, key)
+        history, panel, *_ = handlers.respond(question, [], DEFAULTS.max_k, key)
         return history[1]["content"] + panel
 
     a, b, default = (shown(LIGHTHOUSE_QUESTION, key) for key in ("tab-a", "tab-b", ""))

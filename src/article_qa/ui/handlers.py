@@ -1,0 +1,199 @@
+"""The Gradio event handlers: the two public API/MCP endpoints, the chat
+turn, the passage slider, and the visitor's own article.
+
+The endpoints' names, type hints and docstrings are what an agent sees
+(Gradio reads one line per argument under ``Args:``, hence the long lines).
+Every result has the shape it has over HTTP and in Python's ``to_dict()``:
+``ask`` -> ``Answer.to_dict()``, ``retrieve`` -> ``{"passages": [...]}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import gradio as gr
+
+from ..engines import EngineSlot
+from ..errors import ArticleQAError
+from ..qa import ArticleQA
+from ..records import Response
+from ..sessions import ArticleInfo, ArticleSessions, describe_article
+from ..settings import DEFAULTS
+from .formatting import (build_fraction, format_answer, format_error, format_header, format_hint, format_passages,
+                         format_question, format_status)
+
+log = logging.getLogger("article_qa.ui")
+
+INTERNAL_ERROR = "Something went wrong while answering. Please try again."
+EVICTED = ("Your article was unloaded to make room for other visitors' articles. "
+           "Upload it again, or go back to the default article.")
+
+
+def rejected(message: str) -> gr.Error:
+    """A user-input error for the API/MCP caller: one WARNING line in the
+    log, no traceback (Gradio prints one for every gr.Error by default)."""
+    log.warning("rejected: %s", message)
+    return gr.Error(message, print_exception=False)
+
+
+class ChatApp:
+    """The handlers around the default article's slot and the visitors' own articles.
+
+    ``ask`` and ``retrieve`` are the public API/MCP endpoints.
+    """
+
+    def __init__(self, slot: EngineSlot, sessions: ArticleSessions) -> None:
+        self.slot = slot
+        self.sessions = sessions
+
+    def default_engine(self) -> ArticleQA:
+        try:
+            return self.slot.get()
+        except ArticleQAError as error:
+            raise ArticleQAError(f"The article index could not be loaded: {error}") from None
+
+    def default_info(self) -> ArticleInfo:
+        qa = self.default_engine()
+        return describe_article(qa, os.path.basename(qa.manifest.source_path) or "article")
+
+    def engine(self, article_key: str) -> ArticleQA:
+        """The session's own article when it has one ("" means the default article)."""
+        if not article_key:
+            return self.default_engine()
+        entry = self.sessions.get(article_key)
+        if entry is None:
+            raise ArticleQAError(EVICTED)
+        return entry.qa
+
+    # ---- API / MCP endpoints ----------------------------------------------
+    def ask(self, question: str) -> dict:
+        """Answer a question about the article by quoting it, with numbered citations.
+
+        The answer is extractive: `text` is one or two sentences copied verbatim
+        from the article, each followed by a citation mark such as [1]; passage
+        [n] is `passages[n-1]`. `short_answer` is the exact phrase that answers, or "" when no phrase stands out. When the article does not answer the question,
+        `found` is false and `text` says so in the question's language
+        (Traditional Chinese, Simplified Chinese or English).
+
+        Args:
+            question: The question, in Chinese (Traditional or Simplified) or English. Longer than 500 characters is shortened (see `note`).
+
+        Returns:
+            A dict with `found` (bool), `short_answer` (the exact answering phrase, or ""), `short_span` ([start, end] of it in the article, or null), `text` (the quoted answer with [n] marks, or the not-found message), `passages` (the cited passages: text, score, chunk_id, section, paragraph, start, end), `evidence` ([passage_index, sentence_start, sentence_end] character offsets into the article for each quoted sentence) and `note` (e.g. that the question was shortened).
+        """
+        return self._call(lambda qa: qa.ask(question).to_dict(), "ask")
+
+    def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k) -> dict:
+        """Find the passages of the article that best match a question, best first.
+
+        Use this to read the article's own wording around a topic; use `ask` for a quoted answer.
+
+        Args:
+            question: What to look for, in Chinese (Traditional or Simplified) or English.
+            k: How many passages to return, 1 to {max_k}.
+
+        Returns:
+            A dict with `passages`: a list, best first, of dicts with `text`, `score` (the relevance they are ordered by), `chunk_id`, `section` (heading; empty before the first heading), `paragraph` (number), and `start`/`end` (character offsets into the article).
+        """
+        return self._call(lambda qa: {"passages": [p.to_dict() for p in qa.retrieve(question, k=k)]},
+                          "retrieve")
+
+    # The bound in the text agents read is the one the engine enforces.
+    retrieve.__doc__ = retrieve.__doc__.format(max_k=DEFAULTS.max_k)
+
+    def _call(self, work, name: str):
+        """``work(default engine)``, its errors as the caller's ``gr.Error``."""
+        try:
+            return work(self.default_engine())
+        except ArticleQAError as error:
+            raise rejected(str(error)) from None
+        except Exception:
+            log.exception("%s failed", name)
+            raise gr.Error(INTERNAL_ERROR, print_exception=False) from None  # logged just above
+
+    # ---- chat --------------------------------------------------------------
+    def respond(self, question: str, history: list | None, k: float, article_key: str = ""):
+        """One chat turn -> (history, side panel, question box, last turn, hint).
+
+        One engine pass with the most passages the slider can show: it re-renders the panel from them.
+        """
+        history = list(history or [])
+        question = question if isinstance(question, str) else ""
+        try:
+            response = self.engine(article_key).respond(question, k=DEFAULTS.max_k)
+        except ArticleQAError as error:
+            if not question.strip():  # nothing typed: say so under the box, add no bubble
+                return history, gr.skip(), question, gr.skip(), format_hint(str(error))
+            reply, panel, last = format_error(str(error)), gr.skip(), gr.skip()
+        except Exception:
+            log.exception("chat reply failed")
+            reply, panel, last = format_error(INTERNAL_ERROR), gr.skip(), gr.skip()
+        else:
+            closest = () if response.answer.found else response.passages[:int(k)]
+            reply = format_answer(response.answer, closest, question)
+            panel, last = format_passages(question, response, int(k)), (question, response)
+        history += [{"role": "user", "content": format_question(question)},
+                    {"role": "assistant", "content": reply}]
+        return history, panel, "", last, ""
+
+    def ask_example(self, sample: list, history: list | None, k: float, article_key: str = ""):
+        return self.respond(str(sample[0]) if sample else "", history, k, article_key)
+
+    @staticmethod
+    def reslice(k: float, last: tuple[str, Response] | None):
+        """The side panel again after the slider moved, from the last turn's passages (no engine call)."""
+        if not last:
+            return gr.skip()
+        question, response = last
+        return format_passages(question, response, int(k))
+
+    # ---- the visitor's own article -----------------------------------------
+    def use_upload(self, path: str | None, request: gr.Request, progress=gr.Progress()):
+        if not path:
+            return (gr.skip(),) * 9
+        key = request.session_hash
+        return self._use(key, lambda report: self.sessions.build_from_file(key, path, progress=report), progress)
+
+    def use_pasted_text(self, text: str, request: gr.Request, progress=gr.Progress()):
+        key = request.session_hash
+        return self._use(key, lambda report: self.sessions.build_from_text(key, text, progress=report), progress)
+
+    def _use(self, key: str, build, progress):
+        def report(message: str) -> None:
+            progress(build_fraction(message), desc=message)
+
+        try:
+            entry = build(report)
+        except ArticleQAError as error:  # the current article stays as it was
+            return self._refused(str(error))
+        except Exception:
+            log.exception("building an uploaded article failed")
+            return self._refused(INTERNAL_ERROR)
+        status = f"Ready: {entry.info.title} ({entry.info.passages:,} passages). Ask away."
+        return self._switch(entry.info, key, uploaded=True, status=status)
+
+    def use_default(self, request: gr.Request):
+        self.sessions.drop(request.session_hash)
+        try:
+            info = self.default_info()
+        except ArticleQAError as error:
+            return ("", format_header(None, str(error)), gr.skip(), [], format_passages("", None), None,
+                    "", gr.Button(visible=False), None)
+        return self._switch(info, "", uploaded=False, status="")
+
+    @staticmethod
+    def _switch(info: ArticleInfo, key: str, *, uploaded: bool, status: str):
+        """-> (article key, header, examples, chat, panel, last turn, status, back button, upload box):
+        a fresh chat about the article, the upload box emptied for the next file."""
+        return (key, format_header(info, uploaded=uploaded), gr.Dataset(samples=[[q] for q in info.examples]),
+                [], format_passages("", None), None, format_status(status), gr.Button(visible=uploaded), None)
+
+    @staticmethod
+    def _refused(message: str):
+        """The build's message under the upload box; everything else as it was."""
+        return (gr.skip(),) * 6 + (format_status(message, error=True), gr.skip(), None)
+
+    def end_session(self, request: gr.Request) -> None:
+        """The tab closed: its article's engine and folder go now."""
+        self.sessions.drop(request.session_hash)
