@@ -67,6 +67,13 @@ def test_ask_json_is_the_answer_dict(monkeypatch, capsys):
     assert json.loads(lines[0]) == FOUND.to_dict()
 
 
+def test_retrieve_json_is_the_http_shape(monkeypatch, capsys):
+    import json
+
+    lines = run(monkeypatch, capsys, FOUND, "retrieve", "keeper", "-k", "2", "--json")
+    assert json.loads(lines[0]) == {"passages": [INTRO.to_dict(), KEEPERS.to_dict()]}
+
+
 def test_serve_rejects_zero_workers(capsys):
     assert cli.main(["serve", "--workers", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err

@@ -18,7 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from article_qa.engines import EngineSlot
-from article_qa.server import MAX_BODY_BYTES, MAX_K, create_app
+from article_qa.server import MAX_BODY_BYTES, create_app
+from article_qa.settings import DEFAULTS
 
 from conftest import ROOT, free_port
 
@@ -56,7 +57,6 @@ def test_retrieve_returns_k_passages_as_the_engine_ranks_them(client, english_qa
 
 
 def test_retrieve_k_defaults_to_the_settings_value(client):
-    from article_qa.settings import DEFAULTS
 
     response = client.post("/v1/retrieve", json={"question": "lamp"})
     assert response.status_code == 200 and len(response.json()["passages"]) == DEFAULTS.retrieve_k
@@ -77,7 +77,7 @@ def test_openapi_docs_describe_the_routes(client):
     assert client.get("/docs").status_code == 200
     schema = client.get("/openapi.json").json()
     assert {"/v1/ask", "/v1/retrieve", "/v1/health"} <= set(schema["paths"])
-    assert schema["components"]["schemas"]["RetrieveRequest"]["properties"]["k"]["maximum"] == MAX_K
+    assert schema["components"]["schemas"]["RetrieveRequest"]["properties"]["k"]["maximum"] == DEFAULTS.max_k
 
 
 # ---------------------------------------------------------- bad input ---
@@ -98,7 +98,8 @@ BAD_REQUESTS = [
                  422, "body: Field required", id="empty body"),
     pytest.param("/v1/retrieve", {"json": {"question": "lamp", "k": 0}}, 422, "k: Input should be greater", id="k=0"),
     pytest.param("/v1/retrieve", {"json": {"question": "lamp", "k": -2}}, 422, "k:", id="negative k"),
-    pytest.param("/v1/retrieve", {"json": {"question": "lamp", "k": MAX_K + 1}}, 422, "k: Input should be less",
+    pytest.param("/v1/retrieve", {"json": {"question": "lamp", "k": DEFAULTS.max_k + 1}}, 422,
+                 "k: Input should be less",
                  id="k too large"),
     pytest.param("/v1/retrieve", {"json": {"question": "lamp", "k": "3"}}, 422, "k: Input should be a valid integer",
                  id="k as text"),

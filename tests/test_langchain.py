@@ -14,6 +14,7 @@ from langchain_core.retrievers import BaseRetriever  # noqa: E402
 from langchain_core.runnables import RunnableLambda, RunnablePassthrough  # noqa: E402
 
 from article_qa.langchain import ArticleQARetriever  # noqa: E402
+from article_qa.settings import DEFAULTS  # noqa: E402
 
 QUESTION = "When was the lamp converted to kerosene?"
 
@@ -54,9 +55,11 @@ def test_a_bad_question_raises_the_engines_error(english_qa):
         ArticleQARetriever(qa=english_qa).invoke("   ")
 
 
-def test_k_must_be_positive(english_qa):
-    with pytest.raises(ValueError):
-        ArticleQARetriever(qa=english_qa, k=0)
+@pytest.mark.parametrize("k", [0, DEFAULTS.max_k + 1])
+def test_k_runs_from_1_to_the_settings_bound(english_qa, k):
+    with pytest.raises(ValueError, match="k"):
+        ArticleQARetriever(qa=english_qa, k=k)
+    assert ArticleQARetriever(qa=english_qa, k=DEFAULTS.max_k).k == DEFAULTS.max_k
 
 
 def test_importing_article_qa_does_not_import_langchain():

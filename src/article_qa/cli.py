@@ -53,10 +53,11 @@ def _parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=helptext)
         command.add_argument("question")
         command.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
-        command.add_argument("--json", action="store_true", help="print one JSON object")
+        command.add_argument("--json", action="store_true",
+                             help=f"print one JSON object, as the HTTP API answers (/v1/{name})")
         if name == "retrieve":
             command.add_argument("-k", type=int, default=DEFAULTS.retrieve_k,
-                                 help=f"number of passages (default {DEFAULTS.retrieve_k})")
+                                 help=f"number of passages, 1 to {DEFAULTS.max_k} (default {DEFAULTS.retrieve_k})")
         command.set_defaults(run=_ask if name == "ask" else _retrieve)
 
     serve = commands.add_parser("serve", help="serve the chat UI, the JSON API (/v1) and the MCP server")
@@ -114,7 +115,7 @@ def _retrieve(args) -> int:
 
     passages = ArticleQA.load(args.index).retrieve(args.question, k=args.k)
     if args.json:
-        print(json.dumps([p.to_dict() for p in passages], ensure_ascii=False))
+        print(json.dumps({"passages": [p.to_dict() for p in passages]}, ensure_ascii=False))
         return 0
     for rank, passage in enumerate(passages, 1):
         print(f"{rank}. score {passage.score:.3f} · {_place(passage)}")

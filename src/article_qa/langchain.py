@@ -31,7 +31,7 @@ class ArticleQARetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     qa: ArticleQA = Field(default_factory=ArticleQA.load)
-    k: int = Field(default=DEFAULTS.retrieve_k, ge=1)
+    k: int = Field(default=DEFAULTS.retrieve_k, ge=1, le=DEFAULTS.max_k)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [passage_document(passage) for passage in self.qa.retrieve(query, k=self.k)]

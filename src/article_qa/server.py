@@ -44,7 +44,6 @@ API_PREFIX = "/v1"
 # A question is cut to 500 characters by the engine; 64 KB leaves room for any
 # JSON escaping of that and still refuses a pasted document before parsing it.
 MAX_BODY_BYTES = 64 * 1024
-MAX_K = 50
 INTERNAL_ERROR = "internal error"
 # Environment read by the app factory (uvicorn workers are separate processes).
 ENV_INDEX = "ARTICLE_QA_INDEX"
@@ -65,7 +64,8 @@ class AskRequest(BaseModel):
 class RetrieveRequest(AskRequest):
     """A question and how many passages to return."""
 
-    k: int = Field(DEFAULTS.retrieve_k, ge=1, le=MAX_K, description=f"Passages to return, 1 to {MAX_K}.")
+    k: int = Field(DEFAULTS.retrieve_k, ge=1, le=DEFAULTS.max_k,
+                   description=f"Passages to return, 1 to {DEFAULTS.max_k}.")
 
 
 class ErrorBody(BaseModel):
