@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import scoring  # noqa: E402
 
 ARTICLE = ROOT / "data" / "digital-government.txt"
-METRICS = ("hit@1", "hit@3", "mrr", "answer_accuracy", "false_abstain_rate", "abstain_rate")
+METRICS = ("hit@1", "hit@3", "mrr", "answer_accuracy", "false_decline_rate", "decline_rate")
 
 
 def print_to_pdf(source: Path, pdf: Path) -> None:

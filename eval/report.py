@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-QUALITY = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "short_f1", "abstain_rate", "false_abstain_rate")
+QUALITY = ("hit@1", "hit@3", "hit@5", "mrr", "answer_accuracy", "short_f1", "decline_rate", "false_decline_rate")
 SPEED = ("retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms", "build_s", "peak_rss_mb")
 # The README shows two generated blocks: the results, which tests/test_eval.py
 # compares with report.json, and the latency of the same run, which it does not.
@@ -73,7 +73,7 @@ def _language_table(results: dict) -> str:
 
 
 def _split_table(groups: dict) -> str:
-    columns = ("n", "hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "false_abstain_rate")
+    columns = ("n", "hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "false_decline_rate")
     lines = ["| group | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in groups.items():
         lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")
@@ -110,7 +110,7 @@ def plot(results: dict, path: Path) -> None:
         left.bar(x + i * width, [row[m] for m in QUALITY], width, label=name)
     left.set_xticks(x + width * (len(names) - 1) / 2, QUALITY, rotation=20)
     left.set_ylim(0, 1.05)
-    left.set_title("Quality (higher is better, except false_abstain_rate)")
+    left.set_title("Quality (higher is better, except false_decline_rate)")
     left.legend(fontsize=8)
     latency = ("retrieve_p50_ms", "retrieve_p95_ms", "ask_p50_ms", "ask_p95_ms")
     x = np.arange(len(latency))
@@ -131,7 +131,7 @@ def readme_table(results: dict) -> str:
     abstention by kind, and hit@1/answer accuracy by language for every system
     (ablations included when the run had them). Latency goes in
     ``readme_speed_line``, outside the compared block."""
-    keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "abstain_rate", "false_abstain_rate",
+    keys = ("hit@1", "hit@3", "mrr", "answer_accuracy", "short_f1", "decline_rate", "false_decline_rate",
             "mean_passage_chars")
     lines = ["| system | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for name in ("article-qa", "langchain-baseline"):
@@ -146,7 +146,7 @@ def readme_table(results: dict) -> str:
 def held_out_table(engine: dict) -> str:
     """article-qa on the held-out half of the questions (even ids), by language."""
     held = engine["held_out"]
-    columns = ("n", "answer_accuracy", "short_f1", "false_abstain_rate")
+    columns = ("n", "answer_accuracy", "short_f1", "false_decline_rate")
     lines = ["| held-out half | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     for name, row in list(held["by_lang"].items()) + [("all", held)]:
         lines.append(f"| {name} | " + " | ".join(_fmt(row[c]) for c in columns) + " |")

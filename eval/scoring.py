@@ -35,26 +35,26 @@ def contains_gold(text: str, answers: list[str]) -> bool:
 def score_quality(system, questions: list[dict], offtopic: list[dict]) -> dict:
     """Quality metrics overall and split by language and type, plus failures."""
     rows = [_score_question(system, q) for q in questions]
-    abstained = [not system.ask(q["question"]).found for q in offtopic]
+    declined = [not system.ask(q["question"]).found for q in offtopic]
     result = _aggregate(rows)
-    result["abstain_rate"] = _mean(abstained)
+    result["decline_rate"] = _mean(declined)
     result["by_lang"] = _split(rows, "lang")
     result["by_type"] = _split(rows, "type")
     result["offtopic_by_type"] = {
-        kind: _mean([a for a, q in zip(abstained, offtopic) if q["type"] == kind])
+        kind: _mean([a for a, q in zip(declined, offtopic) if q["type"] == kind])
         for kind in sorted({q["type"] for q in offtopic})
     }
-    result["held_out"] = _held_out(rows, abstained, offtopic)
+    result["held_out"] = _held_out(rows, declined, offtopic)
     result["failures"] = [row for row in rows if not (row["hit@3"] and row["answer_ok"])]
     result["n_questions"], result["n_offtopic"] = len(questions), len(offtopic)
     return result
 
 
-def _held_out(rows: list[dict], abstained: list[bool], offtopic: list[dict]) -> dict:
+def _held_out(rows: list[dict], declined: list[bool], offtopic: list[dict]) -> dict:
     """The same figures on the half of the questions the answer stage's
     models were not fitted on (even ids, project_questions.py)."""
     held = [row for row in rows if row["split"] == "held-out"]
-    kept = [(a, q) for a, q in zip(abstained, offtopic) if split_of(q["id"]) == "held-out"]
+    kept = [(a, q) for a, q in zip(declined, offtopic) if split_of(q["id"]) == "held-out"]
     return {**_aggregate(held), "by_lang": _split(held, "lang"),
             "offtopic_by_type": {kind: _mean([a for a, q in kept if q["type"] == kind])
                                  for kind in sorted({q["type"] for _, q in kept})}}
@@ -69,7 +69,7 @@ def _score_question(system, question: dict) -> dict:
         "lang": question["lang"], "type": question["type"],
         "rank": ranks[0] if ranks else None,
         "answer_ok": answer.found and contains_gold(answer.text, question["answers"]),
-        "abstained": not answer.found,
+        "declined": not answer.found,
         # CMRC's F1 of the short answer (a system without one: its whole answer).
         "short_f1": cmrc_f1(fold(getattr(answer, "short_answer", answer.text)), [fold(a) for a in question["answers"]])
         if answer.found else 0.0,
@@ -87,7 +87,7 @@ def _aggregate(rows: list[dict]) -> dict:
     out["mrr"] = _mean([1.0 / r["rank"] if r["rank"] else 0.0 for r in rows])
     out["answer_accuracy"] = _mean([r["answer_ok"] for r in rows])
     out["short_f1"] = _mean([r["short_f1"] for r in rows])
-    out["false_abstain_rate"] = _mean([r["abstained"] for r in rows])
+    out["false_decline_rate"] = _mean([r["declined"] for r in rows])
     out["n"] = len(rows)
     return out
 

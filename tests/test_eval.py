@@ -63,7 +63,7 @@ def test_runner_scores_a_slice_with_the_fake_embedder(tmp_path):
     engine = run.evaluate_engine(systems.EngineVariant(), questions, offtopic, embedder=FakeEmbedder())
     baseline = run.evaluate_baseline(questions, offtopic, embedder=FakeEmbedder())
     for result in (engine, baseline):
-        for key in ("hit@1", "hit@3", "mrr", "answer_accuracy", "abstain_rate", "false_abstain_rate"):
+        for key in ("hit@1", "hit@3", "mrr", "answer_accuracy", "decline_rate", "false_decline_rate"):
             assert 0.0 <= result[key] <= 1.0
         assert result["n_questions"] == 8 and result["n_offtopic"] == 4
         assert result["retrieve_p50_ms"] > 0 and result["ask_p50_ms"] > 0
@@ -116,7 +116,7 @@ def test_a_new_run_with_other_timings_keeps_the_readme_block():
     assert report.readme_speed_line(_with(results, slower)) != report.readme_speed_line(results)
 
 
-@pytest.mark.parametrize("key", ["hit@1", "answer_accuracy", "abstain_rate", "mean_passage_chars"])
+@pytest.mark.parametrize("key", ["hit@1", "answer_accuracy", "decline_rate", "mean_passage_chars"])
 def test_a_real_disagreement_still_fails(key):
     def worse(row):
         row[key] = round(row[key] * 0.5 + 0.01, 4)
