@@ -69,11 +69,16 @@ April to October, and entry costs five dollars.
 
 
 @pytest.fixture(autouse=True)
-def _environment_restored():
+def _environment_restored(request):
     """Each test leaves the process environment as it found it: in-process
     `article-qa serve` sets ARTICLE_QA_INDEX for its workers, and a later
-    ArticleQA.load() would read it."""
+    ArticleQA.load() would read it.
+
+    The trained reader is a real model (ONNX Runtime, ~100 ms an answer):
+    fast tests answer without it (``ARTICLE_QA_READER=off``, the tree models
+    and span rules, the reader's fallback), slow ones with it as shipped."""
     saved = dict(os.environ)
+    os.environ["ARTICLE_QA_READER"] = "on" if request.node.get_closest_marker("slow") else "off"
     yield
     if os.environ != saved:
         os.environ.clear()
@@ -102,7 +107,7 @@ def english_qa(english_article, tmp_path, fake_embedder) -> ArticleQA:
 def default_qa_fake(tmp_path_factory) -> ArticleQA:
     """The default article indexed with the fake embedder (shared, read-only)."""
     index_dir = tmp_path_factory.mktemp("default") / "index"
-    return ArticleQA.build(DEFAULT_ARTICLE, index_dir=index_dir, embedder=FakeEmbedder())
+    return ArticleQA.build(DEFAULT_ARTICLE, index_dir=index_dir, embedder=FakeEmbedder(), reader=False)
 
 
 # ---- the fast tier loads no real model -----------------------------------------

@@ -7,6 +7,12 @@ best one is quoted — with the sentence after it when it only leads in
 ("...in three aspects:") — and the span stage picks the exact phrase that
 answers inside it.
 
+With the trained reader (``read.py``, the default when its model file is
+there) the ranker's best sentences are read with their neighbours: the
+reader's best span is the short answer, its sentence the quote, and its
+margin over "no answer" joins the evidence the decline stage weighs.
+Without it the tree models choose the sentence and the span stage the phrase.
+
 The engine declines when decline.py says the article does not answer: a
 key term of the question (a name, a place, a number) is nowhere in the
 article, or the best evidence is weak.
@@ -19,12 +25,15 @@ import numpy as np
 from . import decline, rank
 from .index import LoadedIndex
 from .query import Query, question_language
+from .read import Reader, WindowReading, window_around
 from .records import HEADING, Answer, Passage
 from .settings import DEFAULTS
 from .span import short_span
 from .tagging import tag
 
 _LEAD_IN_END = ("：", ":")
+_CLOSING_MARKS = "。！？!?.；;：:”」』\"')） "
+READ_SENTENCES = 2  # the ranker's best sentences the reader reads, each inside a window of its paragraph
 
 NOT_FOUND = {
     "zh-Hant": "文章沒有提到這一點。",
@@ -33,18 +42,77 @@ NOT_FOUND = {
 }
 
 
-def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex) -> Answer:
-    """The answer from the ranked candidates (``rank.rank_passages``)."""
+def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex, reader: Reader | None = None) -> Answer:
+    """The answer from the ranked candidates (``rank.rank_passages``), read
+    by ``reader`` when there is one."""
     top = ranking.passages[:DEFAULTS.answer_passages]
     candidates, scores = ranking.candidates, ranking.scores
     if not candidates.sentences:
         return not_found(query)
     question_tags = tag(query.text)
     evidence = decline.answerability_features(query, question_tags, candidates, scores, top, index)
-    if not decline.answers(evidence):
+    if reader is None:
+        if not decline.answers(evidence):
+            return not_found(query)
+        sentences = _choose_sentences(candidates.sentences, scores, index)
+        return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))
+    reading = read_best(query, candidates.sentences, scores, index, reader)
+    if not decline.answers_with_reader(evidence, reading.margin):
         return not_found(query)
-    sentences = _choose_sentences(candidates.sentences, scores, index)
-    return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))
+    sentences = _sentences_holding(reading, index)
+    return _quote(sentences, top, index, _reader_short_span(reading, sentences, index))
+
+
+def read_best(query: Query, candidates: list[int], scores: np.ndarray, index: LoadedIndex,
+          reader: Reader) -> WindowReading:
+    """The reader's best span over windows around the ranker's best sentences."""
+    ranked = [candidates[i] for i in np.argsort(-scores, kind="stable") if index.sentence_kinds[candidates[i]] != HEADING]
+    windows: list[tuple[int, int]] = []
+    for sentence in ranked or [candidates[int(np.argmax(scores))]]:
+        start, end = (int(x) for x in index.sentences[sentence])
+        if any(s <= start and end <= e for s, e in windows):
+            continue  # already inside a window being read
+        windows.append(_window(index, sentence, reader))
+        if len(windows) == READ_SENTENCES:
+            break
+    readings = reader.read(query.text, windows, index.article)
+    return max(readings, key=lambda reading: reading.margin)
+
+
+def _window(index: LoadedIndex, sentence: int, reader: Reader) -> tuple[int, int]:
+    """The sentence and its neighbours in the same paragraph, within the reader's budget."""
+    first = last = sentence
+    while first > 0 and _continues(index, first - 1) and index.sentence_kinds[first - 1] != HEADING:
+        first -= 1
+    while last + 1 < len(index.sentences) and _continues(index, last):
+        last += 1
+    spans = [tuple(int(x) for x in index.sentences[i]) for i in range(first, last + 1)]
+    return window_around(index.article, spans, sentence - first, sentence - first, reader.tokenizer)
+
+
+def _sentences_holding(reading: WindowReading, index: LoadedIndex) -> list[int]:
+    """The sentences the reader's span lies in (one, or those it crosses)."""
+    starts = index.sentences[:, 0]
+    first = int(np.searchsorted(starts, reading.start, side="right")) - 1
+    last = int(np.searchsorted(starts, max(reading.end - 1, reading.start), side="right")) - 1
+    return list(range(max(first, 0), max(last, first) + 1))
+
+
+def _reader_short_span(reading: WindowReading, sentences: list[int], index: LoadedIndex) -> tuple[int, int] | None:
+    """The reader's span as the short answer, trimmed of spaces and of
+    punctuation at its ends; none when it is the whole quoted sentence (the
+    quote already says it all)."""
+    start, end = reading.start, reading.end
+    while start < end and index.article[start] in _CLOSING_MARKS:
+        start += 1
+    while end > start and index.article[end - 1] in _CLOSING_MARKS:
+        end -= 1
+    first_start = int(index.sentences[sentences[0]][0])
+    last_end = int(index.sentences[sentences[-1]][1])
+    whole = index.article[first_start:last_end].strip(_CLOSING_MARKS)
+    if end <= start or index.article[start:end] == whole:
+        return None
+    return start, end
 
 
 def _choose_sentences(candidates: list[int], scores: np.ndarray, index: LoadedIndex) -> list[int]:

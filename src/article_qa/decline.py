@@ -209,3 +209,46 @@ def answers(row: np.ndarray) -> bool:
     if column["is_english"]:
         return column["article_coverage"] >= ENGLISH_MIN_COVERAGE and column["max_cosine"] >= ENGLISH_MIN_COSINE
     return answer_probability(row) >= decline_model()[1]
+
+
+# ---- with the reader --------------------------------------------------------
+# The reader's margin (its best span's score over its no-answer score) joins
+# the tree model's verdict in a logistic model fitted by
+# eval/reader_calibrate.py on the dev texts (texts the reader did not train
+# on), its threshold set there to keep false declines under the budget.
+READER_DECLINE_FILE = MODELS / "reader_decline.json"
+READER_ANSWERABILITY = ("reader_margin", "tree_logit", "missing_key_terms", "is_english", "english_margin",
+                        "article_coverage", "max_cosine")
+
+
+def reader_answerability(row: np.ndarray, margin: float) -> np.ndarray:
+    """The logistic model's inputs, from an :func:`answerability_features` row and the reader's margin."""
+    column = dict(zip(ANSWERABILITY, row))
+    probability = min(max(answer_probability(row), 1e-4), 1 - 1e-4)
+    english = float(column["is_english"])
+    margin = float(np.clip(margin, -20.0, 20.0))
+    return np.asarray([margin, math.log(probability / (1 - probability)), float(column["missing_key_terms"] > 0),
+                       english, english * margin, column["article_coverage"], column["max_cosine"]], dtype=np.float64)
+
+
+@lru_cache(maxsize=1)
+def reader_decline_model() -> dict | None:
+    if not READER_DECLINE_FILE.is_file():
+        return None
+    return json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
+
+
+def reader_answer_probability(row: np.ndarray, margin: float) -> float:
+    model = reader_decline_model()
+    z = float(np.dot(model["coefficients"], reader_answerability(row, margin)) + model["intercept"])
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def answers_with_reader(row: np.ndarray, margin: float) -> bool:
+    """Whether the article answers, weighing the reader's margin with the rest.
+    Before the logistic model is fitted: the reader's own verdict, and no
+    key term missing."""
+    model = reader_decline_model()
+    if model is None:
+        return margin > 0 and dict(zip(ANSWERABILITY, row))["missing_key_terms"] == 0
+    return reader_answer_probability(row, margin) >= model["threshold"]

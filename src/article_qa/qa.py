@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from .answer import answer_question, not_found
+from .conversation import check_history, resolve
 from .chunk import ChunkParams, chunk_article, embedding_text, sentence_model_text, split_sentences
 from .embed import Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
@@ -22,8 +23,9 @@ from .folder import check_index_target
 from .index import (LoadedIndex, Manifest, load_index, package_versions, rebuild_command, relative_source,
                     save_index, sha256_file)
 from .ingest import read_article
-from .query import prepare_query
+from .query import clean_question, prepare_query
 from .rank import rank_passages
+from .read import load_reader, use_reader
 from .records import Answer, Passage, Response
 from .retrieve import DENSE_WEIGHT, Retriever
 from .settings import DEFAULTS, default_index_dir
@@ -36,32 +38,38 @@ Progress = Callable[[str], None]
 class ArticleQA:
     """Question answering over one article's index. Safe to share across threads."""
 
-    def __init__(self, index: LoadedIndex, embedder: Embedder, *, dense_weight: float = DENSE_WEIGHT) -> None:
+    def __init__(self, index: LoadedIndex, embedder: Embedder, *, dense_weight: float = DENSE_WEIGHT,
+                 reader: bool | None = None) -> None:
         self._index = index
         self._embedder = embedder
         self._retriever = Retriever(index, dense_weight=dense_weight)
+        self._reader = load_reader() if use_reader(reader) else None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
+        self._short_answers: OrderedDict[str, str] = OrderedDict()  # question -> short answer, for follow-ups
 
     # ---- construction -------------------------------------------------
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
-             dense_weight: float = DENSE_WEIGHT) -> "ArticleQA":
+             dense_weight: float = DENSE_WEIGHT, reader: bool | None = None) -> "ArticleQA":
         """Open a built index (default: see :func:`settings.default_index_dir`).
 
         ``dense_weight`` sets the retrieval fusion (1 = dense only, 0 = BM25
         only); the default is what ships, other values are for ablations.
+        ``reader=False`` answers without the trained reader (the tree models
+        and span rules alone); ``None`` follows ``$ARTICLE_QA_READER``
+        (``off`` turns it off), else on when its model file is there.
         """
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
         index = load_index(index_dir, embedder=embedder)
-        return cls(index, embedder or _index_embedder(index, index_dir), dense_weight=dense_weight)
+        return cls(index, embedder or _index_embedder(index, index_dir), dense_weight=dense_weight, reader=reader)
 
     @classmethod
     def build(cls, article_path: str | Path, *, index_dir: str | Path = DEFAULTS.index_folder,
               model: str = DEFAULTS.model, embedder: Embedder | None = None,
               chunk_size: int = DEFAULTS.chunk_size, chunk_overlap: int = DEFAULTS.chunk_overlap,
               encoding: str | None = None, progress: Progress | None = None,
-              dense_weight: float = DENSE_WEIGHT) -> "ArticleQA":
+              dense_weight: float = DENSE_WEIGHT, reader: bool | None = None) -> "ArticleQA":
         """Clean, chunk, embed and index ``article_path`` into ``index_dir``."""
         say = progress or (lambda message: None)
         params = ChunkParams(chunk_size, chunk_overlap)
@@ -88,7 +96,7 @@ class ArticleQA:
         save_index(index_dir, manifest=manifest, article=article.text, chunks=chunks, sentences=sentences,
                    chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         say("done")
-        return cls(load_index(index_dir), embedder, dense_weight=dense_weight)
+        return cls(load_index(index_dir), embedder, dense_weight=dense_weight, reader=reader)
 
     # ---- the public questions -----------------------------------------
     @property
@@ -147,11 +155,26 @@ class ArticleQA:
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
         ranking = rank_passages(query, passages, self._index, DEFAULTS.answer_passages)
-        reply = answer_question(query, ranking, self._index) if answer else not_found(query)
+        reply = answer_question(query, ranking, self._index, self._reader) if answer else not_found(query)
         reply = dataclasses.replace(reply, note=note) if note else reply
         return Response(answer=reply, passages=tuple(ranking.passages[:k]))
 
     # ---- internals ------------------------------------------------------
+    def _short_answer(self, question: str) -> str:
+        """An earlier turn's short answer, for a follow-up whose history gave
+        only the question: remembered when it was asked, else asked again."""
+        with self._vectors_lock:
+            if question in self._short_answers:
+                return self._short_answers[question]
+        return self.respond(question).answer.short_answer
+
+    def _remember(self, question: str, short_answer: str) -> None:
+        with self._vectors_lock:
+            self._short_answers[question] = short_answer
+            self._short_answers.move_to_end(question)
+            if len(self._short_answers) > _QUERY_CACHE_SIZE:
+                self._short_answers.popitem(last=False)
+
     def _vector(self, text: str) -> np.ndarray:
         """Question vectors, cached: chat users repeat and retry questions."""
         with self._vectors_lock:

