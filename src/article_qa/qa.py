@@ -15,8 +15,8 @@ from typing import Callable
 import numpy as np
 
 from .answer import answer_question, not_found
-from .conversation import check_history, resolve
 from .chunk import ChunkParams, chunk_article, embedding_text, sentence_model_text, split_sentences
+from .conversation import check_history, resolve
 from .embed import Embedder, load_embedder
 from .errors import ArticleQAError, BadQuestionError
 from .folder import check_index_target
@@ -141,22 +141,33 @@ class ArticleQA:
         ``rank.rank_passages``)."""
         return list(self.respond(question, k=k, answer=False).passages)
 
-    def ask(self, question: str) -> Answer:
-        """An extractive answer with numbered citations, or a plain decline."""
-        return self.respond(question).answer
+    def ask(self, question: str, history=None) -> Answer:
+        """An extractive answer with numbered citations, or a plain decline.
+        ``history``: the earlier turns, oldest first (questions, or
+        ``{"question", "answer"}``), against which a follow-up is resolved;
+        ``Answer.question`` is the question as understood."""
+        return self.respond(question, history=history).answer
 
-    def respond(self, question: str, *, k: int = DEFAULTS.retrieve_k, answer: bool = True) -> Response:
+    def respond(self, question: str, *, k: int = DEFAULTS.retrieve_k, answer: bool = True,
+                history=None) -> Response:
         """The answer and the ``k`` best passages from one pass: the question
-        is cleaned, embedded and scored once (what a chat turn shows).
+        is cleaned, resolved against ``history`` (the earlier turns, see
+        ``ask``), embedded and scored once (what a chat turn shows).
         ``answer=False`` skips the answer itself (``Response.answer`` is then
         a plain decline): what ``retrieve`` needs."""
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= DEFAULTS.max_k:
             raise BadQuestionError(f"k must be a whole number from 1 to {DEFAULTS.max_k}.")
+        turns = check_history(history)
+        if turns:
+            question = resolve(clean_question(question)[0], turns, vocabulary=self._index.phrases,
+                               answer_of=self._short_answer)
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
         ranking = rank_passages(query, passages, self._index, DEFAULTS.answer_passages)
         reply = answer_question(query, ranking, self._index, self._reader) if answer else not_found(query)
-        reply = dataclasses.replace(reply, note=note) if note else reply
+        reply = dataclasses.replace(reply, question=query.text, note=note or reply.note)
+        if answer and not turns:
+            self._remember(query.text, reply.short_answer)
         return Response(answer=reply, passages=tuple(ranking.passages[:k]))
 
     # ---- internals ------------------------------------------------------

@@ -77,7 +77,9 @@ class Answer:
     clean article, so a UI can highlight the quoted sentence. ``short_answer``
     is the exact phrase that answers (``""`` when none stands out) and
     ``short_span`` its ``(start, end)`` in the article, always inside a
-    quoted sentence.
+    quoted sentence. ``question`` is the question as understood: the one
+    asked (cleaned), or a follow-up resolved against the history
+    (conversation.py), so a wrong resolution is visible.
     """
 
     found: bool
@@ -87,10 +89,12 @@ class Answer:
     note: str = ""
     short_answer: str = ""
     short_span: tuple[int, int] | None = None
+    question: str = ""
 
     def to_dict(self) -> dict:
         return {
             "found": self.found,
+            "question": self.question,
             "short_answer": self.short_answer,
             "short_span": list(self.short_span) if self.short_span else None,
             "text": self.text,
@@ -98,6 +102,24 @@ class Answer:
             "evidence": [list(e) for e in self.evidence],
             "note": self.note,
         }
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a question is about, for the follow-ups that point back at it
+    (conversation.py): offsets into ``question``; ``kind`` of a span is
+    ``phrase`` (the article holds it), ``quoted``, ``time`` (a year, a date,
+    a number) or ``ordinal`` (第六部分, "the sixth part")."""
+
+    question: str
+    phrase: str = ""  # the key phrase: the first quoted one, else the first
+    phrases: tuple[str, ...] = ()  # every phrase found, in order
+    spans: tuple[tuple[int, int, str], ...] = ()
+    person: str = ""  # a person the question names
+    asks_person: bool = False  # 誰 / who
+    # The question word asks for a thing the answer names ("哪份文件", "which
+    # document"), as subject or object, not as a place or an agent ("由哪個機構").
+    asks_entity: bool = False
 
 
 @dataclass(frozen=True)
