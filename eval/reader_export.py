@@ -15,7 +15,6 @@ logit difference in the card.
 from __future__ import annotations
 
 import hashlib
-import math
 import tempfile
 from pathlib import Path
 
@@ -55,11 +54,15 @@ class _Graph:
 
 
 def build_graph(weights: dict[str, np.ndarray], *, layers: int, heads: int, eps: float):
+    """The encoder and span head with ONNX Runtime's fused transformer
+    operators (``Attention``, ``SkipLayerNormalization``, ``BiasGelu``, domain
+    ``com.microsoft``): the same arithmetic as ``reader_model.Reader``, in
+    the kernels ONNX Runtime tunes for it (and quantises: ``QAttention``)."""
     from onnx import TensorProto, helper
 
     g = _Graph()
     hidden = weights["emb.ln.w"].shape[0]
-    head_size = hidden // heads
+    ms = {"domain": "com.microsoft"}
     length = g.op("Gather", [g.op("Shape", ["word_vectors"], "shape"), g.const("one", np.array(1, np.int64))],
                   "length")
     positions = g.op("Slice", [g.const("emb.pos", weights["emb.pos"].reshape(-1, hidden)),
@@ -69,33 +72,18 @@ def build_graph(weights: dict[str, np.ndarray], *, layers: int, heads: int, eps:
     x = g.op("Add", ["word_vectors", positions], "emb.sum")
     x = g.op("Add", [x, g.const("emb.type", weights["emb.type"].reshape(-1))], "emb.typed")
     x = g.layer_norm(x, weights, "emb.ln", eps)
+    mask_index = g.op("Cast", ["mask"], "mask.int", to=TensorProto.INT32)
     blocked = g.op("Mul", [g.op("Sub", [g.const("onef", np.array(1, np.float32)), "mask"], "unmask"),
                            g.const("minus", np.array(-1e4, np.float32))], "mask.off")
-    bias = g.op("Unsqueeze", [blocked, g.const("axes12", np.array([1, 2], np.int64))], "mask.bias")
-    split_shape = g.const("split_shape", np.array([0, 0, heads, head_size], np.int64))
-    merge_shape = g.const("merge_shape", np.array([0, 0, hidden], np.int64))
-    scale = g.const("scale", np.array(1 / math.sqrt(head_size), np.float32))
     for n in range(layers):
-        def heads_of(name: str, perm: list[int]) -> str:
-            projected = g.linear(x, weights, f"l{n}.{name}")
-            return g.op("Transpose", [g.op("Reshape", [projected, split_shape], f"l{n}.{name}.split")],
-                        f"l{n}.{name}.t", perm=perm)
-
-        q, k, v = heads_of("q", [0, 2, 1, 3]), heads_of("k", [0, 2, 3, 1]), heads_of("v", [0, 2, 1, 3])
-        scores = g.op("Add", [g.op("Mul", [g.op("MatMul", [q, k], f"l{n}.qk"), scale], f"l{n}.scaled"), bias],
-                      f"l{n}.scores")
-        context = g.op("MatMul", [g.op("Softmax", [scores], f"l{n}.p", axis=-1), v], f"l{n}.ctx")
-        context = g.op("Reshape", [g.op("Transpose", [context], f"l{n}.ctx.t", perm=[0, 2, 1, 3]), merge_shape],
-                       f"l{n}.ctx.m")
-        x = g.layer_norm(g.op("Add", [x, g.linear(context, weights, f"l{n}.ao")], f"l{n}.res1"), weights,
-                         f"l{n}.aln", eps)
-        inner = g.linear(x, weights, f"l{n}.fi")
-        gelu = g.op("Mul", [g.op("Mul", [inner, g.const(f"l{n}.half", np.array(0.5, np.float32))], f"l{n}.h"),
-                            g.op("Add", [g.op("Erf", [g.op("Mul", [inner, g.const(
-                                f"l{n}.rs2", np.array(1 / math.sqrt(2), np.float32))], f"l{n}.xs")], f"l{n}.erf"),
-                                g.const(f"l{n}.one", np.array(1, np.float32))], f"l{n}.erf1")], f"l{n}.gelu")
-        x = g.layer_norm(g.op("Add", [x, g.linear(gelu, weights, f"l{n}.fo")], f"l{n}.res2"), weights,
-                         f"l{n}.oln", eps)
+        packed = np.concatenate([weights[f"l{n}.{name}.w"].T for name in ("q", "k", "v")], axis=1)
+        packed_bias = np.concatenate([weights[f"l{n}.{name}.b"] for name in ("q", "k", "v")])
+        context = g.op("Attention", [x, g.const(f"l{n}.qkv.w", packed), g.const(f"l{n}.qkv.b", packed_bias),
+                                     mask_index], f"l{n}.attention", num_heads=heads, **ms)
+        x = _skip_norm(g, context, x, weights, f"l{n}.ao", f"l{n}.aln", eps)
+        inner = g.op("MatMul", [x, g.const(f"l{n}.fi.wt", weights[f"l{n}.fi.w"].T)], f"l{n}.fi.mm")
+        gelu = g.op("BiasGelu", [inner, g.const(f"l{n}.fi.b", weights[f"l{n}.fi.b"])], f"l{n}.gelu", **ms)
+        x = _skip_norm(g, gelu, x, weights, f"l{n}.fo", f"l{n}.oln", eps)
     logits = g.linear(x, weights, "head")
     for number, name in enumerate(("start_logits", "end_logits")):
         picked = g.op("Gather", [logits, g.const(f"pick{number}", np.array(number, np.int64))], f"{name}.raw", axis=2)
@@ -107,9 +95,20 @@ def build_graph(weights: dict[str, np.ndarray], *, layers: int, heads: int, eps:
         [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", "length"])
          for name in ("start_logits", "end_logits")],
         g.initializers)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="article-qa")
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET),
+                                                    helper.make_opsetid("com.microsoft", 1)],
+                              producer_name="article-qa")
     model.ir_version = 8
     return model
+
+
+def _skip_norm(g: _Graph, x: str, residual: str, weights: dict, linear: str, norm: str, eps: float) -> str:
+    """LayerNorm(residual + x @ W.T + b), as one fused operator after the product."""
+    product = g.op("MatMul", [x, g.const(f"{linear}.wt", weights[f"{linear}.w"].T)], f"{linear}.mm")
+    return g.op("SkipLayerNormalization", [product, residual, g.const(f"{norm}.w", weights[f"{norm}.w"]),
+                                           g.const(f"{norm}.b", weights[f"{norm}.b"]),
+                                           g.const(f"{linear}.b", weights[f"{linear}.b"])],
+                f"{norm}.out", domain="com.microsoft", epsilon=eps)
 
 
 def export(model, out: Path, e5, *, say=print) -> dict:
@@ -126,7 +125,8 @@ def export(model, out: Path, e5, *, say=print) -> dict:
         onnx.save(build_graph(weights, layers=shape.layers, heads=shape.heads, eps=shape.eps), float_file)
         float_gap = _parity(model, float_file, e5)
         quantize_dynamic(str(float_file), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul"])
+                         op_types_to_quantize=["MatMul", "Attention"],
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     int8_gap = _parity(model, target, e5)
     say(f"export: {target} ({target.stat().st_size / 1e6:.1f} MB), largest logit difference to torch: "
         f"float {float_gap:.4f}, int8 {int8_gap:.3f}")
