@@ -5,8 +5,10 @@ questions. article-qa answers questions about one article, so the paragraphs
 are grouped, in file order, into texts of about one article's size: a text is
 closed once it passes ``TEXT_CHARS`` characters or holds ``TEXT_PARAGRAPHS``
 paragraphs; a remainder under half that size joins the last text. Each paragraph is written
-under its title as a heading line, blocks separated by blank lines, so the
-engine's ingest reads headings and paragraphs.
+under its title as a heading line. Layouts: ``"blank-line"`` (the default:
+title, blank line, paragraph, blank line) and ``"title-above"`` (the title
+directly above its paragraph, a blank line between the pairs, as plain text
+often comes); the ingest must read both alike.
 
 Split, fixed and the same for every variant: text ``i`` is validation when
 ``i % 3 == 2``, train otherwise (about 2/3 train).
@@ -42,6 +44,7 @@ VALIDATION_EVERY = 3  # text i is validation when i % 3 == 2
 OTHER_QUESTIONS = 12
 SEED = 2018
 VARIANTS = ("simplified", "traditional", "cross-script")
+LAYOUTS = ("blank-line", "title-above")
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,27 @@ class BenchmarkText:
 
 # ---- loading ---------------------------------------------------------------
 
-def load_texts(variant: str = "simplified") -> list[BenchmarkText]:
-    """Every text of the trial set, in file order, in the given script variant."""
+def load_texts(variant: str = "simplified", layout: str = "blank-line") -> list[BenchmarkText]:
+    """Every text of the trial set, in file order, in the given script variant
+    and layout (the layouts differ in their articles' blank lines only)."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; choose one of {', '.join(VARIANTS)}")
-    texts = _simplified_texts()
+    if layout not in LAYOUTS:
+        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+    texts = _simplified_texts(layout)
     if variant == "simplified":
         return list(texts)
-    return [_converted(text, convert_questions=variant == "traditional") for text in texts]
+    return [converted(text, convert_questions=variant == "traditional") for text in texts]
+
+
+def small_texts(count: int, paragraphs: int) -> list[BenchmarkText]:
+    """``count`` texts of ``paragraphs`` paragraphs each, from the start of the
+    trial set, all "train", with other questions drawn as for the full texts
+    (``eval/train.py --smoke``)."""
+    source = load_paragraphs()
+    texts = [replace(_text(i, source[i * paragraphs:(i + 1) * paragraphs]), name=f"cmrc2018-small-{i:02d}",
+                     split="train") for i in range(count)]
+    return [replace(text, other_questions=_other_questions(i, texts)) for i, text in enumerate(texts)]
 
 
 def load_paragraphs(path: Path = DATA) -> list[dict]:
@@ -77,11 +93,13 @@ def load_paragraphs(path: Path = DATA) -> list[dict]:
         return json.load(handle)
 
 
-@lru_cache(maxsize=1)
-def _simplified_texts() -> tuple[BenchmarkText, ...]:
+@lru_cache(maxsize=len(LAYOUTS))
+def _simplified_texts(layout: str) -> tuple[BenchmarkText, ...]:
     groups = group_paragraphs(load_paragraphs())
     texts = [_text(i, group) for i, group in enumerate(groups)]
-    return tuple(replace(text, other_questions=_other_questions(i, texts)) for i, text in enumerate(texts))
+    # Other questions are drawn on the blank-line articles, so both layouts ask the same ones.
+    texts = [replace(text, other_questions=_other_questions(i, texts)) for i, text in enumerate(texts)]
+    return tuple(replace(text, article=compose_article(group, layout)) for text, group in zip(texts, groups))
 
 
 def group_paragraphs(paragraphs: list[dict]) -> list[list[dict]]:
@@ -120,15 +138,17 @@ def has_words(question: str) -> bool:
     return any(char.isalnum() for char in question)
 
 
-def compose_article(paragraphs: list[dict]) -> str:
-    """Title heading line, then the paragraph, blocks separated by blank lines."""
-    blocks, seen = [], {}
+def compose_article(paragraphs: list[dict], layout: str = "blank-line") -> str:
+    """Title heading line, then the paragraph: every line its own block
+    (``"blank-line"``), or each title directly above its paragraph
+    (``"title-above"``), the pairs separated by blank lines."""
+    pairs, seen = [], {}
     for paragraph in paragraphs:
         title = paragraph["title"].strip()
         seen[title] = seen.get(title, 0) + 1
-        blocks.append(heading_line(title, seen[title]))
-        blocks.append(paragraph["context_text"].strip())
-    return "\n\n".join(blocks) + "\n"
+        pairs.append((heading_line(title, seen[title]), paragraph["context_text"].strip()))
+    between = "\n" if layout == "title-above" else "\n\n"
+    return "\n\n".join(f"{title}{between}{text}" for title, text in pairs) + "\n"
 
 
 _DISAMBIGUATION = re.compile(r"^(.*\S)\s*[(（]([^()（）]+)[)）]$")
@@ -178,7 +198,8 @@ def to_traditional(text: str) -> str:
     return _s2t().convert(text)
 
 
-def _converted(text: BenchmarkText, *, convert_questions: bool) -> BenchmarkText:
+def converted(text: BenchmarkText, *, convert_questions: bool) -> BenchmarkText:
+    """The text in Traditional script, its questions too when ``convert_questions``."""
     def question(q: Question) -> Question:
         return Question(q.id, to_traditional(q.text) if convert_questions else q.text,
                         tuple(to_traditional(g) for g in q.golds))

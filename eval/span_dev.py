@@ -11,7 +11,7 @@ overall and by the kind of question asked.
     .venv/bin/python eval/span_dev.py --split validation --variant traditional
     .venv/bin/python eval/span_dev.py --article             # the default article's questions, by language
     .venv/bin/python eval/span_dev.py --misses 30           # print failures for inspection
-    .venv/bin/python eval/span_dev.py --train               # refit src/article_qa/models/span_scorer.json
+    .venv/bin/python eval/span_dev.py --train               # refit only span_scorer.json (make train fits all)
     .venv/bin/python eval/span_dev.py --cv                  # 5-fold cross-validation by text on the train texts
     .venv/bin/python eval/span_dev.py --timing              # ms per short_span call
 
@@ -23,8 +23,8 @@ variant). Its trees go to a JSON file (``Booster.dump_model()``) evaluated at
 run time without LightGBM (``trees.TreeEnsemble``). ``--cv`` scores the same fit
 out of fold, folds by text, so the figure does not see its own texts.
 
-A ``None`` from ``short_span`` is scored as the product shows it: the whole
-sentence without its closing mark (``answer._CLOSING_MARKS``).
+A ``None`` from ``short_span`` is scored as the product shows it: no short
+answer (``""``, F1 0); the floor column is the whole sentence's F1.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "src"))
 
 from article_qa import span as span_module
-from article_qa.answer import _CLOSING_MARKS
 from article_qa.chunk import _SENTENCE
 from article_qa.fold import fold
 from article_qa.ingest import read_article
@@ -83,7 +82,7 @@ def evaluate(items, misses: int = 0) -> dict:
             continue
         question_tags = tag(question)
         span = short_span(question, question_tags, sentence, tag(sentence))
-        prediction = sentence[span[0]:span[1]] if span else without_closing(sentence)
+        prediction = sentence[span[0]:span[1]] if span else ""
         em, f1, floor = cmrc_em(prediction, golds), cmrc_f1(prediction, golds), cmrc_f1(sentence, golds)
         kind = kind_asked(question, question_tags) or "none"
         for key in ("all", f"{group}", f"kind={kind}"):
@@ -98,14 +97,6 @@ def evaluate(items, misses: int = 0) -> dict:
             print(f"MISS [{kind}] Q: {question}\n   S: {sentence}\n   pred: {prediction if span else None}"
                   f"   gold: {golds}")
     return {"rows": {k: v for k, v in totals.items()}, "crossing": crossing, "missing": missing}
-
-
-def without_closing(sentence: str) -> str:
-    """What the product shows for a None: the sentence without its closing mark."""
-    end = len(sentence)
-    while end > 0 and sentence[end - 1] in _CLOSING_MARKS:
-        end -= 1
-    return sentence[:end]
 
 
 def kind_asked(question: str, question_tags) -> str | None:
@@ -154,20 +145,31 @@ def training_rows(split: str = "train", variant: str = "simplified", *, own_ques
     gold answers are short phrases where CMRC's are often whole clauses. On
     the training half's own 2-fold split this lifted the default article's
     oracle F1 from 0.42 to 0.55 and cost CMRC's cross-validated F1 0.007."""
-    texts = [(text.name, text.article, [(q.text, q.golds) for q in text.questions])
-             for text in load_texts(variant) if text.split == split]
+    texts = [text_questions(text) for text in load_texts(variant) if text.split == split]
     if own_questions:
-        texts.append(_own_questions())
-    for name, article, questions in texts:
-        yield from _question_rows(name, article, questions)
+        texts.append(own_text())
+    yield from rows_of(texts)
 
 
-def _own_questions():
+def text_questions(text) -> tuple[str, str, list]:
+    """A CMRC text as (name, article, [(question, golds)])."""
+    return text.name, text.article, [(q.text, q.golds) for q in text.questions]
+
+
+def own_text(items: list[dict] | None = None) -> tuple[str, str, list]:
+    """The default article with the project's questions (default: the training half)."""
     import project_questions
 
     article = read_article(project_questions.ARTICLE).text
-    items = project_questions.load(project_questions.QUESTIONS, "train")
+    if items is None:
+        items = project_questions.load(project_questions.QUESTIONS, "train")
     return "default-article", article, [(item["question"], tuple(item["answers"])) for item in items]
+
+
+def rows_of(texts):
+    """Each (name, article, questions)'s rows, as :func:`training_rows` yields them."""
+    for name, article, questions in texts:
+        yield from _question_rows(name, article, questions)
 
 
 def _question_rows(name: str, article: str, questions):
@@ -199,12 +201,12 @@ def _stack(data):
     return X, y, sizes
 
 
-def _ranker(data):
+def _ranker(data, overrides: dict | None = None):
     import lightgbm
 
     X, y, sizes = _stack(data)
     labels = (y * RELEVANCE_LEVELS).round().astype(int)
-    return lightgbm.LGBMRanker(**PARAMS).fit(X, labels, group=sizes)
+    return lightgbm.LGBMRanker(**{**PARAMS, **(overrides or {})}).fit(X, labels, group=sizes)
 
 
 def cross_validate() -> None:
@@ -232,12 +234,13 @@ def cross_validate() -> None:
         print(f"{key:<22}{len(by_kind[key]):>6}{np.mean(by_kind[key]):>8.3f}")
 
 
-def fit() -> None:
-    data = list(training_rows())
-    model = _ranker(data)
+def scorer_dump(data, overrides: dict | None = None) -> dict:
+    """The span scorer fitted on ``data`` (:func:`training_rows`' items), as
+    the shipped file holds it; ``overrides`` replace some of PARAMS."""
+    model = _ranker(data, overrides)
     dump = model.booster_.dump_model()
     dump["feature_names"] = list(span_module.SPAN_FEATURES)
-    out = {
+    return {
         "about": "LightGBM lambdarank trees scoring the short-answer candidates of span.span_candidates "
                  "(Booster.dump_model()); the best-scoring candidate wins. Written by eval/span_dev.py --train.",
         "data": "CMRC 2018 trial, train texts (eval/cmrc.py split), Simplified variant, oracle sentences; "
@@ -246,9 +249,19 @@ def fit() -> None:
         "relevance_levels": RELEVANCE_LEVELS, "params": PARAMS,
         "feature_names": dump["feature_names"], "tree_info": dump["tree_info"],
     }
-    span_module.SCORER_PATH.parent.mkdir(exist_ok=True)
-    span_module.SCORER_PATH.write_text(json.dumps(out, ensure_ascii=False, separators=(",", ":")) + "\n",
-                                       encoding="utf-8")
+
+
+def scorer_json(dump: dict) -> str:
+    return json.dumps(dump, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def fit() -> None:
+    """Refit only the span scorer (eval/train.py fits it with the other two)."""
+    from train import write_files
+
+    data = list(training_rows())
+    out = scorer_dump(data)
+    write_files({span_module.SCORER_PATH: scorer_json(out)})
     span_module.scorer.cache_clear()
     print(f"wrote {span_module.SCORER_PATH} from {len(data)} questions, {out['rows']} candidates")
 
