@@ -74,9 +74,10 @@ class Context:
         return self._answer
 
     def referent(self, kind: str, head: str = "") -> str:
-        """The phrase a pointer of ``kind`` (``person``, ``thing``, ``noun``)
-        stands for; ``head`` is the noun a demonstrative came with ("" when
-        no phrase of the previous turn has that head)."""
+        """The phrase a pointer of ``kind`` (``person``, ``thing``, ``noun``,
+        or ``focus`` for a short question) stands for; ``head`` is the noun a
+        demonstrative came with ("" when no phrase of the previous turn has
+        that head)."""
         topic = self.topic
         if kind == "noun":
             for phrase in topic.phrases:
@@ -85,17 +86,23 @@ class Context:
             answer = self._named() if topic.asks_entity or topic.asks_person else ""
             return answer if _same_head(answer, head) else ""
         if kind == "person":
-            if topic.asks_person and (answer := self._named()):
+            if topic.asks_person and (answer := self._named(person=True)):
                 return answer
             return topic.person or topic.phrase
-        # A thing: what the previous answer named when the question asked for
-        # one ("哪份文件啟動了…?" -> 它 is that document), else its key phrase.
+        if kind == "focus":  # a short question goes on about what was just answered
+            return self._named() or topic.phrase
+        # A pronoun continues the previous subject: what the previous answer
+        # named when the question word was the subject ("哪份文件啟動了…?",
+        # "Which document launched …?"), else the key phrase.
         return (self._named() if topic.asks_entity else "") or topic.phrase
 
-    def _named(self) -> str:
-        """The previous answer when it names something (not a year or a figure)."""
+    def _named(self, *, person: bool = False) -> str:
+        """The previous answer when it names something (a person when
+        ``person``): not a year or a figure, not a clause."""
         answer = self.answer()
-        return answer if answer and not _NUMERIC.match(answer) else ""
+        if not answer or _NUMERIC.match(answer):
+            return ""
+        return answer if _rules(answer).plausible_entity(answer, person=person) else ""
 
 
 def check_history(history) -> tuple[Turn, ...]:
@@ -169,7 +176,7 @@ def _context(turns: tuple[Turn, ...], vocabulary, answer_of, depth: int) -> Cont
         previous = _resolve(turn.question, earlier, vocabulary, answer_of, depth - 1) if depth > 1 and earlier \
             else turn.question
         topic = _rules(previous).topic(previous, vocabulary)
-        if topic.phrase or topic.person or turn.answer:
+        if topic.spans or topic.person or turn.answer:
             return Context(previous, topic, turn.answer if previous == turn.question else "", answer_of)
     return None
 

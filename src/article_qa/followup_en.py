@@ -37,7 +37,7 @@ _ORDINALS = frozenset("first second third fourth fifth sixth seventh eighth nint
 _FUNCTION = _WH | _AUX | _THING | _PERSON | _DEM | _FILLERS | _PREPOSITIONS | _ORDINALS | frozenset("""
 a an the i me my we our us you your one ones many much some any all each every more most other another such both
 either neither few several not no nor or as than there here very just only too ever else same whether if
-according prior also again still yet""".split())
+according prior also again still yet out up off down""".split())
 # Nouns that name an attribute rather than a thing ("What is the goal?").
 _ATTRIBUTES = frozenset("""goal goals aim purpose objective role function content contents reason reasons cause
 time date year years period name title rank ranking position score value number amount size level share focus
@@ -45,6 +45,9 @@ core meaning significance effect impact result results feature features task tas
 direction part parts aspect aspects example examples type kind sort percentage figure total""".split())
 _PARTICIPLES = frozenset("""built held made born known found founded located called named set led won given taken
 seen done run put left kept sold paid brought thought begun become written""".split())
+# Adjectives that follow "is" ("responsible for", "known as"): never part of a name.
+_PREDICATIVE = frozenset("responsible able known likely important possible necessary available similar different "
+                         "famous used due".split())
 _VERB_AFTER_WH = frozenset("led made makes caused causes brought happened won became took gave set".split())
 _TIME = re.compile(r"^\d[\d,.]*%?$|^\d{4}s?$")
 _JOIN = frozenset({"of", "to", "and", "&"})
@@ -63,6 +66,11 @@ class Word(NamedTuple):
     @property
     def content(self) -> bool:
         return self.low not in _FUNCTION
+
+    @property
+    def nominal(self) -> bool:
+        """A content word that may be part of a name or a noun phrase."""
+        return self.content and self.low not in _PREDICATIVE
 
 
 class Reading(NamedTuple):
@@ -90,13 +98,12 @@ def read(question: str) -> Reading | None:
     rest = words[at:]
     x = ""
     if len(rest) > 2 and rest[0].low in {"what", "how"} and rest[1].low == "about":
-        x = question[rest[2].start:].rstrip(" ?.!")
+        x = _tail(question, rest[1].end)
     elif joined and rest[0].low not in _WH | _AUX and len(rest) <= 7:
-        x = question[rest[0].start:].rstrip(" ?.!")
+        x = _tail(question, words[at - 1].end)
     elif at == 0 and rest[0].low in _PREPOSITIONS - {"of"} and len(rest) <= 4 \
             and not any(w.low in _WH | _AUX for w in rest):
-        x = question[rest[0].start:].rstrip(" ?.!")
-    x = _with_quote(question, x)
+        x = _tail(question, 0)
     if x and not any(w.low in _THING | _PERSON | _DEM for w in _words(x)):
         return Reading("ellipsis", x=x)
     pointer = _pointer(question, words)
@@ -108,18 +115,17 @@ def read(question: str) -> Reading | None:
     return None
 
 
-def _with_quote(question: str, x: str) -> str:
-    """An elliptical part keeps the quotation marks it was written with."""
-    if x and question.rstrip(" ?.!").endswith(("”", "\"", "’")) and not x.endswith(("”", "\"", "’")):
-        return x + question.rstrip(" ?.!")[-1]
-    return x
+def _tail(question: str, start: int) -> str:
+    """The elliptical part: the question from ``start``, without the openers'
+    commas or the question mark, its quotation marks kept."""
+    return question[start:].strip(" ,?.!")
 
 
 def _pointer(question: str, words) -> Reading | None:
     asked = _asked(words)
     for index, word in enumerate(words):
         low = word.low
-        before = any(w.content for i, w in enumerate(words[:index]) if i not in asked)
+        before = any(_antecedent(words, i) for i in range(index) if i not in asked)
         if low in _THING | _PERSON:
             if before:
                 return Reading("none")
@@ -140,6 +146,18 @@ def _pointer(question: str, words) -> Reading | None:
             if not near & _BE:
                 return Reading("there", word.start, word.end)
     return None
+
+
+def _antecedent(words, index: int) -> bool:
+    """Whether ``words[index]`` may be what a later pronoun means: a name
+    (capitalised, not the first word), or a noun after an article or a
+    possessive ("the company", "Warsaw's") -- not a verb ("Who issued it?")."""
+    word = words[index]
+    if not word.nominal:
+        return False
+    if word.text[0].isupper() and index > 0 or word.low.endswith("'s"):
+        return True
+    return index > 0 and words[index - 1].low in {"the", "a", "an", "this", "that", "these", "those"} | _POSSESSIVE
 
 
 def _asked(words) -> set[int]:
@@ -173,6 +191,7 @@ def topic(question: str, vocabulary=None) -> Topic:
 @lru_cache(maxsize=512)
 def _topic(question: str, vocabulary) -> Topic:
     words, asked = _words(question), _asked(_words(question))
+    verb = _verb_after_wh(words, asked)
     spans: list[tuple[int, int, str]] = [(m.start(), m.end(), "quoted") for m in _QUOTED.finditer(question)]
     inside = lambda w: any(s <= w.start < e for s, e, k in spans if k == "quoted")  # noqa: E731
     runs, current, after = [], [], ""
@@ -181,13 +200,17 @@ def _topic(question: str, vocabulary) -> Topic:
             spans.append((word.start, word.end, "time"))
         if word.low in _ORDINALS:
             spans.append((word.start, _run_end(words, index + 1, word.end), "ordinal"))
-        joinable = current and word.low in _JOIN and index + 1 < len(words) and words[index + 1].content
-        if index not in asked and not inside(word) and not _TIME.match(word.low) and (word.content or joinable):
+        following = index + 1 < len(words) and words[index + 1].nominal
+        joinable = following and (bool(current) and word.low in _JOIN or word.low in _ORDINALS)
+        if index not in asked and index != verb and not inside(word) and not _TIME.match(word.low) \
+                and (word.nominal or joinable):
             current.append(index)
             continue
         if current:
             runs.append((after, current))
-        current, after = [], word.low
+        current = []
+        if word.low in _AUX | _WH or word.low in _PREPOSITIONS:
+            after = word.low
     if current:
         runs.append((after, current))
     for after, run in runs:
@@ -199,14 +222,41 @@ def _topic(question: str, vocabulary) -> Topic:
     phrases = [_with_article(question, s, e) for s, e, kind in spans if kind in ("quoted", "phrase")]
     quoted = [question[s:e] for s, e, kind in spans if kind == "quoted"]
     people = [question[s:e] for s, e, kind in spans if kind == "phrase" and question[s].isupper() and s > 0]
-    first = words[min(asked)].low if asked else ""
-    asked_noun = any(words[i].content and words[i].low not in _ATTRIBUTES for i in asked if i != min(asked))
-    led_by_preposition = bool(asked) and min(asked) > 0 and words[min(asked) - 1].low in _PREPOSITIONS
-    asks_person = first in {"who", "whom", "whose"}
-    asks_entity = asks_person or (first in {"what", "which"} and asked_noun and not led_by_preposition)
+    asks_person, asks_entity = _asks(words, asked, verb)
     return Topic(question=question, phrase=(quoted or phrases or [""])[0], phrases=tuple(phrases),
                  spans=tuple(spans), person=people[0] if people else "", asks_person=asks_person,
                  asks_entity=asks_entity)
+
+
+def _verb_after_wh(words, asked: set[int]) -> int:
+    """The index of the verb right after "Who"/"What" ("Who won", "What led"), or -1."""
+    if not asked:
+        return -1
+    at = max(asked) + 1
+    first = words[min(asked)].low
+    if at < len(words) and words[at].content and len(asked) == 1 and (
+            first == "who" or words[at].low in _VERB_AFTER_WH or words[at].low.endswith("ed")):
+        return at
+    return -1
+
+
+def _asks(words, asked: set[int], verb: int) -> tuple[bool, bool]:
+    """Whether the question word asks for a person, and whether it is the
+    subject (or the thing a "What is X?" defines): what a next "it" means,
+    by the rule that a pronoun continues the previous subject."""
+    if not asked or words[min(asked)].low not in {"what", "which", "who", "whom", "whose"}:
+        return False, False
+    first, last = min(asked), max(asked)
+    if first > 0 and words[first - 1].low in _PREPOSITIONS:
+        return False, False
+    person = words[first].low in {"who", "whom", "whose"}
+    after = [w.low for w in words[last + 1:last + 3]]
+    if verb >= 0 or (after and after[0] not in _AUX):
+        return person, True
+    if after and after[0] in _BE:  # "Which technology is described …", "What is the basic unit …"
+        passive = len(after) > 1 and (after[1] in _PARTICIPLES or after[1].endswith("ed"))
+        return person, passive or len(asked) == 1
+    return person, False
 
 
 def _run_end(words, index: int, end: int) -> int:
@@ -218,7 +268,9 @@ def _run_end(words, index: int, end: int) -> int:
 def _without_verb(words, after: str, run: list[int]) -> list[int]:
     """A run less the verb that closes its clause: "did [China] get", "was [it] built"."""
     last = words[run[-1]].low
-    if len(run) > 1 and (after in _DO or after in _BE and (last in _PARTICIPLES or last.endswith(("ed", "en")))):
+    if after in _BE and (last in _PARTICIPLES or last.endswith(("ed", "en"))):
+        return run[:-1]
+    if after in _DO and len(run) > 1:
         return run[:-1]
     return run
 
@@ -229,9 +281,10 @@ def _held(question: str, words, run: list[int], vocabulary) -> list[tuple[int, i
         run = run[:-1]
     if not run:
         return []
-    whole = (words[run[0]].start, words[run[-1]].end, "phrase")
-    if vocabulary is None or all(words[i].low in _ATTRIBUTES for i in run):
-        return [] if all(words[i].low in _ATTRIBUTES for i in run) else [whole]
+    kind = "attribute" if _head(question[words[run[0]].start:words[run[-1]].end]) in _ATTRIBUTES else "phrase"
+    whole = (words[run[0]].start, words[run[-1]].end, kind)
+    if vocabulary is None or kind == "attribute":
+        return [whole]
     out, start = [], 0
     while start < len(run):
         for end in range(len(run), start, -1):
@@ -248,11 +301,9 @@ def _held(question: str, words, run: list[int], vocabulary) -> list[tuple[int, i
 
 
 def _with_article(question: str, start: int, end: int) -> str:
-    """The phrase with the "the" written before it."""
-    before = question[:start]
-    if before.lower().endswith("the "):
-        return before[-4:] + question[start:end]
-    return question[start:end]
+    """The phrase with the "the" (and a year after it) written before it: "the 2002 document"."""
+    match = re.search(r"\b(the|The) (?:\d{4} )?$", question[:start])
+    return question[match.start():end] if match else question[start:end]
 
 
 # ---- the rewrite -------------------------------------------------------------
@@ -283,16 +334,14 @@ def _join(before: str, middle: str, after: str) -> str:
 
 def _short(question: str, reading: Reading, context) -> str:
     previous, words = context.question, _words(question)
-    asked = sorted(_asked(_words(previous)))
+    before, asked = _words(previous), sorted(_asked(_words(previous)))
     if not reading.x and asked and all(w.low in _WH | _FILLERS | {"many", "much", "long", "often"} for w in words):
-        first = _words(previous)[asked[0]]
-        start = _words(previous)[max(0, asked[0] - 1)].start if asked[0] and \
-            _words(previous)[asked[0] - 1].low in _PREPOSITIONS else first.start
-        wh = question[words[0].start:words[-1].end]
-        if words[0].low in _FILLERS:
-            wh = question[words[1].start:words[-1].end] if len(words) > 1 else wh
-        return _join("", wh, previous[_words(previous)[asked[-1]].end:])
-    referent = context.referent("thing")
+        # "Why?" after "When was X relegated?" -> "Why was X relegated?"
+        first = asked[0] - 1 if asked[0] and before[asked[0] - 1].low in _PREPOSITIONS else asked[0]
+        wh_words = [w for w in words if w.low not in _FILLERS] or list(words)
+        wh = question[wh_words[0].start:wh_words[-1].end]
+        return previous[:before[first].start] + _join("", wh, previous[before[asked[-1]].end:])
+    referent = context.referent("focus")
     if not referent:
         return ""
     stem = question.rstrip(" ?.!")
@@ -323,7 +372,7 @@ def _ellipsis(x: str, context) -> str:
         if times:
             return previous[:times[0][0]] + x.strip() + previous[times[0][1]:]
         return f"{previous.rstrip(' ?.!')} in {x.strip()}?"
-    candidates = [(s, e) for s, e, kind in topic.spans if kind in ("phrase", "quoted", "asked")]
+    candidates = [(s, e) for s, e, kind in topic.spans if kind in ("phrase", "quoted", "asked", "attribute")]
     head = _head(x)
     same = [(s, e) for s, e in candidates if same_head(previous[s:e], head)]
     if not same and any(w.low in _ORDINALS for w in x_words):
@@ -363,6 +412,15 @@ def _head(phrase: str) -> str:
         if word.content:
             head = word.low
     return head
+
+
+def plausible_entity(answer: str, *, person: bool = False) -> bool:
+    """Whether a short answer names something a pronoun can stand for: a few
+    words, and capitalised when a person is wanted."""
+    words = _words(answer)
+    if not words or len(words) > 8 or all(_TIME.match(w.low) for w in words):
+        return False
+    return not person or words[0].text[0].isupper()
 
 
 def same_head(phrase: str, head: str) -> bool:

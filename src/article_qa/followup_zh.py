@@ -26,6 +26,7 @@ _OPENER = re.compile(r"那麼|那么|而且|而|還有|还有|另外|至於|至�
 _POINTER = re.compile(
     r"(?P<person>他們|她們|他们|她们|他|她)|(?P<thing>它們|它们|它)|(?P<among>其中)|(?P<its>其)(?![他它實实餘余次])"
     r"|(?P<dem>(?:這|这|那|該|该|此)(?![裡里兒儿樣样麼么就外時时前後后])[一些個个份項项次套種种位家條条場场段類类部本屆届期篇]?)")
+_PLURALS = frozenset({"它們", "它们", "他們", "她們", "他们", "她们"})
 _DOCUMENT = "篇"  # 這篇(文章): the article itself, never an earlier turn
 _TIME = re.compile(r"^(?:\d+(?:\.\d+)?|[\d一二三四五六七八九十〇零]+(?:年代?|月|日|號|号)(?:[\d一二三四五六七八九十〇零]+(?:月|日|號|号))*)$")
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+(?:個|个|項|项|位|部分|方面|期|名|條|条|次|屆|届)?|最後一?[個个項项位]?|最后一?[个项位]?")
@@ -157,8 +158,8 @@ def topic(question: str, vocabulary=None) -> Topic:
 @lru_cache(maxsize=512)
 def _topic(question: str, vocabulary) -> Topic:
     tokens, wh = _tags(question), _wh_tokens(question)
-    spans: list[tuple[int, int, str]] = [(m.start(), m.end(), "quoted") for m in _QUOTED.finditer(question)
-                                         if vocabulary is None or vocabulary.contains(fold(m.group()[1:-1]))]
+    spans = [_quoted(question, m, vocabulary) for m in _QUOTED.finditer(question)
+             if vocabulary is None or vocabulary.contains(fold(m.group()[1:-1]))]
     inside = lambda t: any(s <= t.start < e for s, e, _ in spans)  # noqa: E731
     runs: list[list] = [[]]
     for index, token in enumerate(tokens):
@@ -176,11 +177,35 @@ def _topic(question: str, vocabulary) -> Topic:
     spans.sort()
     phrases = [question[s:e] for s, e, kind in spans if kind in ("quoted", "phrase")]
     quoted = [question[s:e] for s, e, kind in spans if kind == "quoted"]
-    people = [question[t.start:t.end] for t in tokens if t.tag in {"PER", "nr"}]
     asks_person, asks_entity = _asks(question, tokens, wh)
     return Topic(question=question, phrase=(quoted or phrases or [""])[0], phrases=tuple(phrases),
-                 spans=tuple(spans), person=people[0] if people else "", asks_person=asks_person,
+                 spans=tuple(spans), person=_person(question, tokens, vocabulary), asks_person=asks_person,
                  asks_entity=asks_entity)
+
+
+def _quoted(question: str, match: re.Match, vocabulary) -> tuple[int, int, str]:
+    """A quoted phrase with the noun written after it when the article has
+    both together: “十四五”規劃, “數字中國”建設."""
+    end = match.end()
+    for token in _tags(question):
+        if token.start == end and token.tag in _NOMINAL and vocabulary is not None \
+                and vocabulary.contains(fold(question[match.start():token.end])):
+            end = token.end
+    return match.start(), end, "quoted"
+
+
+def _person(question: str, tokens, vocabulary) -> str:
+    """The first person named, with a character LAC left off when the article
+    has the longer name (李廣/PER 乾/v -> 李廣乾)."""
+    for index, token in enumerate(tokens):
+        if token.tag in {"PER", "nr"}:
+            end = token.end
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            if following is not None and following.end - following.start == 1 and vocabulary is not None \
+                    and vocabulary.contains(fold(question[token.start:following.end])):
+                end = following.end
+            return question[token.start:end]
+    return ""
 
 
 def _starts_run(token, word: str) -> bool:
@@ -199,8 +224,8 @@ def _held(question: str, run: list, vocabulary) -> list[tuple[int, int, str]]:
         for end in range(len(run), start, -1):
             last, first = run[end - 1], run[start]
             text = question[first.start:last.end]
-            if last.tag not in _NOMINAL or question[last.start:last.end] in _ATTRIBUTES \
-                    or question[first.start:first.end] in _JOINERS:
+            words = [question[t.start:t.end] for t in run[start:end]]
+            if last.tag not in _NOMINAL or words[0] in _JOINERS or all(w in _ATTRIBUTES | _JOINERS for w in words):
                 continue
             if vocabulary is None or vocabulary.contains(fold(text)):
                 out.append((first.start, last.end, "phrase"))
@@ -212,43 +237,72 @@ def _held(question: str, run: list, vocabulary) -> list[tuple[int, int, str]]:
 
 
 def _asks(question: str, tokens, wh: set[int]) -> tuple[bool, bool]:
-    """Whether the question word asks for a person, and for a named thing
-    (not a time, a figure or an attribute, nor a place or an agent)."""
+    """Whether the question word asks for a person, and for a thing the answer
+    names that a next "它" would mean: the question word is the subject, or
+    the subject before it is an agent (國務院發布了哪份文件), and it asks for
+    neither a time, a figure or an attribute, nor a place or an agent (由哪個機構)."""
     person = entity = False
     for index in sorted(wh):
-        word = question[tokens[index].start:tokens[index].end]
+        token = tokens[index]
+        word = question[token.start:token.end]
         if not _WH.search(word):
             continue
-        before = question[:tokens[index].start]
+        before = question[:token.start]
         marked = before.endswith(_CASE_MARKERS)
-        following = [question[tokens[i].start:tokens[i].end] for i in range(index + 1, len(tokens)) if i in wh]
-        nouns = [w for w in following if w not in _ATTRIBUTES and not re.search(r"[年月日天時时期]$", w)]
+        nouns = [question[tokens[i].start:tokens[i].end] for i in range(index + 1, len(tokens))
+                 if i in wh and tokens[i].tag in _NOMINAL]
+        nouns = [n for n in nouns if n not in _ATTRIBUTES]
+        subjects = [t for t in tokens[:index] if t.tag in _NOMINAL and not _in_quote(question, t)]
+        agent = not subjects or subjects[0].tag in {"ORG", "PER", "nr", "nt"}
+        measure = word[-1] if len(word) > 1 else (question[tokens[index + 1].start:tokens[index + 1].end][-1:]
+                                                  if index + 1 < len(tokens) and tokens[index + 1].tag == "q" else "")
         if re.search(r"誰|谁|哪位", word):
             person = True
-        elif word.startswith("哪") and (len(word) > 1 and word[-1] in _ENTITY_MEASURES or nouns) and not marked:
+        elif word.startswith("哪") and (measure and measure in _ENTITY_MEASURES or nouns) \
+                and not marked and agent:
             entity = True
-        elif re.match(r"什麼|甚麼|什么", word) and (nouns or before.endswith(("叫", "稱為", "称为"))) and not marked:
+        elif re.match(r"什麼|甚麼|什么", word) and (nouns or before.endswith(("叫", "稱為", "称为"))) \
+                and not marked and agent:
             entity = True
     return person, entity or person
+
+
+def _in_quote(question: str, token) -> bool:
+    return any(m.start() < token.start < m.end() for m in _QUOTED.finditer(question))
+
+
+def plausible_entity(answer: str, *, person: bool = False) -> bool:
+    """Whether a short answer names something a pronoun can stand for: short,
+    ending in a noun (a person's name when ``person``), not a time."""
+    if not answer or len(answer) > 30 or re.search(r"[，,;；。:：]", answer):
+        return False
+    tokens = _tags(answer)
+    if not tokens:
+        return False
+    if person:
+        return any(t.tag in {"PER", "nr"} for t in tokens)
+    return tokens[-1].tag in _NOMINAL or answer[-1] in _QUOTE_MARKS
 
 
 # ---- the rewrite -------------------------------------------------------------
 
 def rewrite(question: str, reading: Reading, context) -> str:
-    language = question_language(question)
+    language = _script(question)
     if reading.kind == "ellipsis":
         return _in_script(_ellipsis(reading.x, context, language), language)
     if reading.kind == "short":
         core = _strip_openers(question)
-        referent = context.referent("thing")
+        referent = context.referent("focus")
         if not referent:
             return ""
         joiner = "的" if _content_start(core) else ""
         return _in_script(referent + joiner + core, language)
     kind = {"person": "person", "noun": "noun"}.get(reading.kind, "thing")
     referent = context.referent(kind, reading.x)
-    if not referent:
-        return ""
+    if not referent or kind == "noun" and fold(referent).strip(_QUOTE_MARKS) == fold(reading.x):
+        return ""  # nothing to resolve: the demonstrative's noun names the thing already
+    if question[reading.start:reading.end] in _PLURALS:
+        referent = _group(context.topic, referent)
     referent = _in_script(referent, language)
     after = question[reading.end:]
     if reading.kind == "among":
@@ -259,6 +313,19 @@ def rewrite(question: str, reading: Reading, context) -> str:
     if reading.start and question[:reading.start].endswith("那") and reading.kind != "noun":
         start -= 1  # 那它的排名呢 -> …的排名呢
     return question[:start] + referent + after
+
+
+def _group(topic: Topic, phrase: str) -> str:
+    """``phrase`` with the phrases joined to it by 和/與/、 (行程碼和健康碼), for 它們."""
+    question, spans = topic.question, [(s, e) for s, e, kind in topic.spans if kind in ("quoted", "phrase")]
+    for index, (start, end) in enumerate(spans):
+        if question[start:end] == phrase:
+            for next_start, next_end in spans[index + 1:]:
+                if question[end:next_start] not in _JOINERS:
+                    break
+                end = next_end
+            return question[start:end]
+    return phrase
 
 
 def _content_start(text: str) -> bool:
@@ -276,7 +343,7 @@ def _ellipsis(x: str, context, language: str) -> str:
         return _replace(previous, topic, "ordinal", x) or x + previous
     if x in _ATTRIBUTES:
         referent = context.referent("thing")
-        return f"{referent}的{x}是{'什麼' if language == 'zh-Hant' else '什么'}?" if referent else ""
+        return f"{referent}的{x}是{'什么' if language == 'zh-Hans' else '什麼'}?" if referent else ""
     phrases = [(s, e) for s, e, kind in topic.spans if kind in ("quoted", "phrase")]
     same = [(s, e) for s, e in phrases if same_head(previous[s:e], x)]
     quoted = [(s, e) for s, e, kind in topic.spans if kind == "quoted"] if x[0] in _QUOTE_MARKS else []
@@ -295,11 +362,33 @@ def _replace(previous: str, topic: Topic, kind: str, x: str) -> str:
 
 
 def same_head(phrase: str, head: str) -> bool:
-    """``phrase`` ends in ``head``'s last word: 三金工程 / 工程, 起步期 / 時期."""
+    """``phrase`` ends in ``head`` (三金工程 / 工程, 起步期 / 時期): the last
+    two characters, or the last one of a short head; a head of several words
+    (五年規劃) must end ``phrase`` whole."""
     phrase, head = fold(phrase).strip(_QUOTE_MARKS), fold(head).strip(_QUOTE_MARKS)
     if not phrase or not head:
         return False
-    return phrase.endswith(head) or phrase.endswith(head[-2:]) or (len(head) <= 2 and phrase[-1] == head[-1])
+    if len(_tags(head)) > 1:
+        return phrase.endswith(head)
+    return phrase.endswith(head[-2:]) or (len(head) <= 2 and phrase[-1] == head[-1])
+
+
+def _script(question: str) -> str:
+    """zh-Hans only when the question has a Simplified form in it (这, 们, 发):
+    a question the same in both scripts (那三金工程呢?) keeps the history's."""
+    if question_language(question) != "zh-Hans":
+        return question_language(question)
+    return "zh-Hans" if any(char in _simplified_forms() for char in han_chars(question)) else "either"
+
+
+@lru_cache(maxsize=1)
+def _simplified_forms() -> frozenset[str]:
+    """Characters that are the Simplified form of another character."""
+    traditional = [chr(c) for c in range(0x4E00, 0xA000)]
+    simplified = to_simplified("".join(traditional))
+    if len(simplified) != len(traditional):  # a phrase rule changed the length: go character by character
+        simplified = "".join(to_simplified(c)[:1] or c for c in traditional)
+    return frozenset(s for t, s in zip(traditional, simplified) if s != t)
 
 
 def _in_script(text: str, language: str) -> str:
