@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +18,8 @@ from article_qa.engines import EngineSlot
 from article_qa.server import MAX_BODY_BYTES, create_app
 from article_qa.settings import DEFAULTS
 
-from conftest import ROOT, free_port
+from conftest import free_port
+from serving import get_json, start_serve, stop, wait_for_ui, wait_healthy
 
 QUESTION = "When was the lighthouse built?"
 
@@ -181,59 +179,6 @@ def test_inline_mode_gives_the_same_answers(english_qa):
 
 
 # -------------------------------------------------------- real server ---
-def start_serve(*args: str, port: int, log_path) -> subprocess.Popen:
-    """``article-qa serve`` on 127.0.0.1:port in its own process group."""
-    command = [sys.executable, "-m", "article_qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
-    with open(log_path, "w") as log:
-        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers: the group this test started
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def get_json(url: str, body: dict | None = None, timeout: float = 10) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"content-type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, log_path, seconds: float = 90) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-        try:
-            status, body = get_json(f"{url}/v1/health", timeout=2)
-            if status == 200:
-                return body
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no healthy answer within {seconds} s:\n{log_path.read_text()[-3000:]}")
-
-
-def wait_for_ui(url: str, proc: subprocess.Popen, log_path, seconds: float = 90) -> None:
-    """The UI is built after the port opens: /v1/health says when it is ready."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"serve exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-        status, health = get_json(f"{url}/v1/health")
-        assert health["ui"] in ("starting", "ready"), health
-        if health["ui"] == "ready":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the UI was not ready within {seconds} s:\n{log_path.read_text()[-3000:]}")
-
-
 @pytest.mark.slow
 def test_serve_answers_the_json_api_and_the_ui_on_one_port(tmp_path):
     port, log_path = free_port(), tmp_path / "serve.log"
