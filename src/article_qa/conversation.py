@@ -37,7 +37,7 @@ from typing import Callable
 
 from . import followup_en, followup_zh
 from .errors import BadQuestionError
-from .fold import has_han
+from .fold import has_han, letters_only
 from .glossary import PhraseLookup
 from .records import Topic
 from .settings import DEFAULTS
@@ -144,18 +144,41 @@ def _text(value, name: str, *, empty_ok: bool = False) -> str:
     return value.strip()
 
 
-def resolve(question: str, history=(), *, vocabulary: PhraseLookup | None = None,
-            answer_of: Callable[[str], str] | None = None) -> str:
+def resolve(question: str, history=(), *, article=None, answer_of: Callable[[str], str] | None = None) -> str:
     """The question as understood: ``question`` itself when it stands alone,
     else the follow-up rewritten against the last turns of ``history``.
 
-    ``vocabulary`` (the index's phrase lookups) lets key phrases be the
-    article's own; ``answer_of(question) -> short answer`` re-derives an
-    earlier answer the history does not give, and is called only when a
-    pronoun most likely means the entity that answer named.
+    ``article`` (the loaded index) lets key phrases be the article's own;
+    ``answer_of(question) -> short answer`` re-derives an earlier answer the
+    history does not give, and is called only when a follow-up most likely
+    means the thing that answer named.
     """
     turns = check_history(history)
-    return _resolve(question, turns, vocabulary, answer_of, _CHAIN) if turns else question
+    if not turns:
+        return question
+    return _resolve(question, turns, ArticleTerms.of(article) if article is not None else None, answer_of, _CHAIN)
+
+
+class ArticleTerms:
+    """Whether the article holds a phrase (folded): as written, through the
+    index's phrase lookups, or with the punctuation inside it ignored
+    (十四五規劃 for “十四五”規劃). Hashable, so key phrases can be cached."""
+
+    def __init__(self, phrases: PhraseLookup, letters: str) -> None:
+        self._phrases, self._letters = phrases, letters
+
+    @classmethod
+    def of(cls, index) -> "ArticleTerms":
+        return cls(index.phrases, index.folded_article_letters)
+
+    def contains(self, phrase: str) -> bool:
+        return self._phrases.contains(phrase) or (len(phrase) > 1 and letters_only(phrase) in self._letters)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ArticleTerms) and other._phrases is self._phrases
+
+    def __hash__(self) -> int:
+        return id(self._phrases)
 
 
 def _resolve(question: str, turns: tuple[Turn, ...], vocabulary, answer_of, depth: int) -> str:

@@ -49,6 +49,7 @@ seen done run put left kept sold paid brought thought begun become written""".sp
 _PREDICATIVE = frozenset("responsible able known likely important possible necessary available similar different "
                          "famous used due".split())
 _VERB_AFTER_WH = frozenset("led made makes caused causes brought happened won became took gave set".split())
+_DOCUMENT_WORDS = frozenset("article text passage story piece".split())  # the article itself
 _TIME = re.compile(r"^\d[\d,.]*%?$|^\d{4}s?$")
 _JOIN = frozenset({"of", "to", "and", "&"})
 
@@ -220,6 +221,7 @@ def _topic(question: str, vocabulary) -> Topic:
                  and words[i].low not in _ATTRIBUTES)
     spans.sort()
     phrases = [_with_article(question, s, e) for s, e, kind in spans if kind in ("quoted", "phrase")]
+    phrases = [p for p in phrases if _head(p) not in _DOCUMENT_WORDS] or phrases
     quoted = [question[s:e] for s, e, kind in spans if kind == "quoted"]
     people = [question[s:e] for s, e, kind in spans if kind == "phrase" and question[s].isupper() and s > 0]
     asks_person, asks_entity = _asks(words, asked, verb)

@@ -27,7 +27,8 @@ _POINTER = re.compile(
     r"(?P<person>他們|她們|他们|她们|他|她)|(?P<thing>它們|它们|它)|(?P<among>其中)|(?P<its>其)(?![他它實实餘余次])"
     r"|(?P<dem>(?:這|这|那|該|该|此)(?![裡里兒儿樣样麼么就外時时前後后])[一些個个份項项次套種种位家條条場场段類类部本屆届期篇]?)")
 _PLURALS = frozenset({"它們", "它们", "他們", "她們", "他们", "她们"})
-_DOCUMENT = "篇"  # 這篇(文章): the article itself, never an earlier turn
+_DOCUMENT = "篇"
+_DOCUMENT_WORDS = frozenset("文章 本文 文中 全文 這篇文章 这篇文章".split())  # the article itself  # 這篇(文章): the article itself, never an earlier turn
 _TIME = re.compile(r"^(?:\d+(?:\.\d+)?|[\d一二三四五六七八九十〇零]+(?:年代?|月|日|號|号)(?:[\d一二三四五六七八九十〇零]+(?:月|日|號|号))*)$")
 _ORDINAL = re.compile(r"第[一二三四五六七八九十百\d]+(?:個|个|項|项|位|部分|方面|期|名|條|条|次|屆|届)?|最後一?[個个項项位]?|最后一?[个项位]?")
 # Nouns that name an attribute of something rather than a thing: a question
@@ -176,6 +177,7 @@ def _topic(question: str, vocabulary) -> Topic:
     spans.extend((m.start(), m.end(), "ordinal") for m in _ORDINAL.finditer(question))
     spans.sort()
     phrases = [question[s:e] for s, e, kind in spans if kind in ("quoted", "phrase")]
+    phrases = [p for p in phrases if p not in _DOCUMENT_WORDS] or phrases
     quoted = [question[s:e] for s, e, kind in spans if kind == "quoted"]
     asks_person, asks_entity = _asks(question, tokens, wh)
     return Topic(question=question, phrase=(quoted or phrases or [""])[0], phrases=tuple(phrases),
@@ -336,7 +338,6 @@ def _content_start(text: str) -> bool:
 def _ellipsis(x: str, context, language: str) -> str:
     """The previous question with ``x`` in the place of its part of the same kind."""
     previous, topic = context.question, context.topic
-    x = x[1:] if x.startswith("在") and len(x) > 1 else x
     if _TIME.match(x):
         return _replace(previous, topic, "time", x) or x + previous
     if _ORDINAL.match(x):
@@ -350,6 +351,8 @@ def _ellipsis(x: str, context, language: str) -> str:
     target = (same or quoted or phrases or [None])[0]
     if target is None:
         return x + previous
+    if x.startswith("在") and previous[:target[0]].endswith("在"):
+        x = x[1:]  # 在起步期呢 for 在快速發展時期…
     return previous[:target[0]] + x + previous[target[1]:]
 
 

@@ -159,7 +159,7 @@ class ArticleQA:
             raise BadQuestionError(f"k must be a whole number from 1 to {DEFAULTS.max_k}.")
         turns = check_history(history)
         if turns:
-            question = resolve(clean_question(question)[0], turns, vocabulary=self._index.phrases,
+            question = resolve(clean_question(question)[0], turns, article=self._index,
                                answer_of=self._short_answer)
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
