@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
-from .fold import fold, han_chars, to_simplified
+from .fold import fold, han_chars
 from .query import question_language
 from .records import Topic
 from .tagging import tag
@@ -289,23 +289,24 @@ def plausible_entity(answer: str, *, person: bool = False) -> bool:
 # ---- the rewrite -------------------------------------------------------------
 
 def rewrite(question: str, reading: Reading, context) -> str:
-    language = _script(question)
+    # Phrases are borrowed as written (in the history's or the article's
+    # script): converting a name between scripts can change it (乾 -> 干).
+    language = question_language(question)
     if reading.kind == "ellipsis":
-        return _in_script(_ellipsis(reading.x, context, language), language)
+        return _ellipsis(reading.x, context, language)
     if reading.kind == "short":
         core = _strip_openers(question)
         referent = context.referent("focus")
         if not referent:
             return ""
         joiner = "的" if _content_start(core) else ""
-        return _in_script(referent + joiner + core, language)
+        return referent + joiner + core
     kind = {"person": "person", "noun": "noun"}.get(reading.kind, "thing")
     referent = context.referent(kind, reading.x)
     if not referent or kind == "noun" and fold(referent).strip(_QUOTE_MARKS) == fold(reading.x):
         return ""  # nothing to resolve: the demonstrative's noun names the thing already
     if question[reading.start:reading.end] in _PLURALS:
         referent = _group(context.topic, referent)
-    referent = _in_script(referent, language)
     after = question[reading.end:]
     if reading.kind == "among":
         referent += "中"
@@ -374,26 +375,3 @@ def same_head(phrase: str, head: str) -> bool:
     if len(_tags(head)) > 1:
         return phrase.endswith(head)
     return phrase.endswith(head[-2:]) or (len(head) <= 2 and phrase[-1] == head[-1])
-
-
-def _script(question: str) -> str:
-    """zh-Hans only when the question has a Simplified form in it (这, 们, 发):
-    a question the same in both scripts (那三金工程呢?) keeps the history's."""
-    if question_language(question) != "zh-Hans":
-        return question_language(question)
-    return "zh-Hans" if any(char in _simplified_forms() for char in han_chars(question)) else "either"
-
-
-@lru_cache(maxsize=1)
-def _simplified_forms() -> frozenset[str]:
-    """Characters that are the Simplified form of another character."""
-    traditional = [chr(c) for c in range(0x4E00, 0xA000)]
-    simplified = to_simplified("".join(traditional))
-    if len(simplified) != len(traditional):  # a phrase rule changed the length: go character by character
-        simplified = "".join(to_simplified(c)[:1] or c for c in traditional)
-    return frozenset(s for t, s in zip(traditional, simplified) if s != t)
-
-
-def _in_script(text: str, language: str) -> str:
-    """A Simplified question gets its borrowed phrases in Simplified too."""
-    return to_simplified(text) if language == "zh-Hans" and text else text
