@@ -138,6 +138,14 @@ def test_decline_names_the_closest_passages_in_the_questions_language(text, ques
     assert "<blockquote" not in html and "[1]" not in html
 
 
+def test_decline_line_follows_the_question_as_the_engine_understood_it():
+    """A follow-up resolved into another question: the engine worded its
+    message by ``answer.question``, and the closest line follows it."""
+    answer = Answer(found=False, text="文章沒有提到這一點。", question="那麵包呢?")
+    html = ui.format_answer(answer, (passage(4, 14),), "And bread?")
+    assert ui.CLOSEST["zh-Hant"] in html and ui.CLOSEST["en"] not in html
+
+
 def test_decline_without_passages_is_the_plain_line():
     html = ui.format_answer(Answer(found=False, text="The article does not say."), (), "Why?")
     assert html == '<div class="aqa-reply"><div class="aqa-answer aqa-not-found">The article does not say.</div></div>'
@@ -337,7 +345,7 @@ def test_an_unloaded_session_article_says_so(handlers):
 def test_api_functions_return_the_answer_record_as_data(handlers, default_qa_fake):
     result = handlers.ask(QUESTION)
     assert result == default_qa_fake.ask(QUESTION).to_dict()
-    assert set(result) == {"found", "short_answer", "short_span", "text", "passages", "evidence", "note"}
+    assert set(result) == {"found", "question", "short_answer", "short_span", "text", "passages", "evidence", "note"}
     retrieved = handlers.retrieve("政府上網工程", 2)
     assert retrieved == {"passages": [p.to_dict() for p in default_qa_fake.retrieve("政府上網工程", k=2)]}
 

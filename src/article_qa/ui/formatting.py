@@ -92,8 +92,9 @@ def format_answer(answer: Answer, closest: tuple[Passage, ...] = (), question: s
     """The assistant's chat bubble: the short answer in bold (when the engine
     found the phrase), the quote with [n] marks, and one compact label per
     cited passage (the passages themselves are in the side panel). A decline
-    names the closest passages, in the language the engine chose for its
-    not-found message (the same detector: :func:`query.question_language`).
+    names the closest passages, in the language of the engine's not-found
+    message: the same detector (:func:`query.question_language`) on the same
+    question (``answer.question``, the question as understood; else ``question``).
 
     One HTML block with no blank line, so Markdown leaves the (escaped) article text alone.
     """
@@ -103,7 +104,8 @@ def format_answer(answer: Answer, closest: tuple[Passage, ...] = (), question: s
         if closest:
             labels = "".join(f'<li><span class="aqa-num">#{rank}</span> {passage_label(p)}</li>'
                              for rank, p in enumerate(closest, start=1))
-            parts.append(f'<div class="aqa-closest">{esc(CLOSEST[question_language(question)])}'
+            language = question_language(answer.question or question)  # what the engine worded its message by
+            parts.append(f'<div class="aqa-closest">{esc(CLOSEST[language])}'
                          f'<ul class="aqa-labels">{labels}</ul></div>')
         return '<div class="aqa-reply">' + "".join(parts) + "</div>"
     if answer.short_answer:

@@ -80,7 +80,7 @@ class ChatApp:
             question: The question, in Chinese (Traditional or Simplified) or English. Longer than 500 characters is shortened (see `note`).
 
         Returns:
-            A dict with `found` (bool), `short_answer` (the exact answering phrase, or ""), `short_span` ([start, end] of it in the article, or null), `text` (the quoted answer with [n] marks, or the not-found message), `passages` (the cited passages: text, score, chunk_id, section, paragraph, start, end), `evidence` ([passage_index, sentence_start, sentence_end] character offsets into the article for each quoted sentence) and `note` (e.g. that the question was shortened).
+            A dict with `found` (bool), `question` (the question as understood), `short_answer` (the exact answering phrase, or ""), `short_span` ([start, end] of it in the article, or null), `text` (the quoted answer with [n] marks, or the not-found message), `passages` (the cited passages: text, score, chunk_id, section, paragraph, start, end), `evidence` ([passage_index, sentence_start, sentence_end] character offsets into the article for each quoted sentence) and `note` (e.g. that the question was shortened).
         """
         return self._call(lambda qa: qa.ask(question).to_dict(), "ask")
 
