@@ -89,8 +89,13 @@ def test_no_chunk_crosses_a_paragraph():
 def test_sentences_end_at_sentence_punctuation():
     article = read_article(DEFAULT_ARTICLE)
     sentences = [article.text[s.start:s.end] for s in split_sentences(article)]
-    assert "三是1999年啟動的“政府上網工程”。" in sentences[13] or any(
-        s.endswith("三是1999年啟動的“政府上網工程”。") for s in sentences)
+    # Its colon and semicolons are clause marks: the list of three events is one sentence.
+    three_events = [s for s in sentences if "1999年啟動" in s]
+    assert three_events == ["在這期間,有三個重要的歷史事件:一是1993年啟動的“三金工程”(即金橋工程、金卡工程和金關工程);"
+                            "二是1997年召開的“全國首屆信息化工作大會”,確立了我國對於信息化總體認識框架,即“信息化六要素”,"
+                            "“政府信息化”被看作是整個國民經濟和社會發展信息化建設的一個業務應用;三是1999年啟動的“政府上網工程”。"]
+    follows = sentences[sentences.index(three_events[0]) + 1]
+    assert not follows.startswith(("”", "。")) and follows.endswith("。")
     body = [s for s in sentences if s.endswith(("。", "!", "?"))]
     assert len(body) > 60
 
@@ -272,8 +277,11 @@ def test_load_round_trip_gives_the_same_answers(default_qa_fake, fake_embedder, 
     index_dir = tmp_path / "index"
     built = ArticleQA.build(DEFAULT_ARTICLE, index_dir=index_dir, embedder=fake_embedder)
     loaded = ArticleQA.load(index_dir, embedder=fake_embedder)
-    question = "在線服務指數排名全球第幾?"
-    assert loaded.ask(question) == built.ask(question)
+    questions = EVAL_QUESTIONS[:12]
+    answers = [built.ask(question) for question in questions]
+    assert sum(answer.found for answer in answers) >= 3  # two declines would be equal too
+    assert [loaded.ask(question) for question in questions] == answers
+    assert loaded.retrieve(questions[0], k=5) == built.retrieve(questions[0], k=5)
     assert loaded.article == built.article
 
 

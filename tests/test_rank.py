@@ -34,13 +34,32 @@ def test_a_ranker_fitted_on_other_features_is_refused():
         TreeEnsemble({"feature_names": ["cosine"], "tree_info": []}, rank.FEATURES)
 
 
-def test_shipped_models_read_the_features_this_code_computes():
-    assert rank.ranker().predict(np.zeros((2, len(rank.FEATURES)))).shape == (2,)
-    trees, threshold = decline.decline_model()  # refuses a file fitted on other features
+def test_shipped_models_carry_their_provenance():
+    _, threshold = decline.decline_model()  # refuses a file fitted on other features
     assert 0 < threshold < 1
     for path in (rank.RANKER_FILE, decline.DECLINE_FILE):
         provenance = json.loads(path.read_text(encoding="utf-8"))["article_qa"]
         assert "train" in provenance["split"] and "cmrc2018" in provenance["data"], path.name
+        assert provenance["made_by"] == "python eval/train.py" and provenance["seed"] == 2018, path.name
+
+
+@pytest.mark.parametrize("question, holding", [
+    ("凯斯特雷尔角灯塔是哪一年建成的？", "1871年建成"),
+    ("最后一位守塔人是谁？", "汤姆·艾弗里"),
+    ("灯塔每年什么时候开放？", "四月到十月"),
+])
+def test_the_shipped_ranker_scores_the_answering_sentence_first(lighthouse, question, holding):
+    """On the features this code computes for a real question, the shipped
+    trees put the sentence that answers above the others, and ONNX Runtime
+    scores them as the numpy walk does."""
+    query = lighthouse.prepare(question)
+    passages = lighthouse.search(query, 5)
+    cands = rank.candidates(query, passages, lighthouse.index, lighthouse.index.sentence_tags)
+    scores = rank.score(cands.features)
+    assert len(scores) == len(cands.sentences) >= 3
+    best = cands.sentences[int(np.argmax(scores))]
+    assert holding in lighthouse.index.sentence_text(best)
+    np.testing.assert_allclose(scores, rank.ranker().predict_reference(cands.features), rtol=1e-5, atol=1e-5)
 
 
 ARTICLE = """# 灯塔的历史

@@ -1,13 +1,14 @@
-"""Short answers (span) and word tags (tagging): fast, LAC only, no embedder."""
+"""Short answers (span) and word tags (tagging): LAC and the span scorer on
+ONNX Runtime, no embedder, so the fast tier runs them all (about a second)."""
 
 import pytest
 
+from article_qa.chunk import split_sentences
+from article_qa.ingest import read_article
 from article_qa.span import asked, candidates, fold_mapped, short_span
 from article_qa.tagging import Token, from_rows, tag, to_rows
 
-# LAC runs on onnxruntime, which the fast tier's guard (conftest) counts as a
-# real model; the whole file takes about a second.
-pytestmark = pytest.mark.slow
+from conftest import DEFAULT_ARTICLE
 
 
 def answer(question: str, sentence: str) -> str | None:
@@ -16,23 +17,94 @@ def answer(question: str, sentence: str) -> str | None:
 
 
 @pytest.mark.parametrize("question, sentence, expected", [
-    # date, in either script, and asked in English about a Chinese sentence
+    # date, in either script
     ("政府上網工程是哪一年啟動的？", "三是1999年啟動的“政府上網工程”。", "1999年"),
     ("政府上网工程是哪一年启动的？", "三是1999年啟動的“政府上網工程”。", "1999年"),
-    ("When was the Government Online Project launched?", "三是1999年啟動的“政府上網工程”。", "1999年"),
-    # number with its measure word, the thousands comma kept inside
-    ("How many spectators can the stadium hold?", "地球体育场可以容纳6,476名观众。", "6,476名"),
-    # person and place, asked in English: the word of the asked type
-    ("Who killed him?", "金国派兵来攻，耶律乞奴战败，东渡鸭绿江。", "耶律乞奴"),
-    ("Where is the headquarters?", "该银行的总部位于胡志明市，注册资本为30亿越南盾。", "胡志明市"),
 ])
 def test_short_answers(question, sentence, expected):
     assert answer(question, sentence) == expected
 
 
+# The default article's own sentence listing three projects and their years:
+# the question names one of them, and only its year answers.
+def article_sentence(holding: str) -> str:
+    article = read_article(DEFAULT_ARTICLE)
+    return next(article.text[s.start:s.end] for s in split_sentences(article)
+                if holding in article.text[s.start:s.end])
+
+
+THREE_EVENTS = "三是1999年啟動的“政府上網工程”"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("政府上網工程是哪一年啟動的？", "1999年"),
+    ("政府上网工程是哪一年启动的？", "1999年"),
+    ("第一次全國信息化工作大會是哪一年召開的？", "1997年"),
+    pytest.param("三金工程是哪一年啟動的？", "1993年", marks=pytest.mark.xfail(
+        strict=False, reason="span takes the year nearest the aligned 啟動的, the last one (1999年)")),
+])
+def test_the_article_sentence_of_three_years_answers_with_the_asked_one(question, expected):
+    sentence = article_sentence(THREE_EVENTS)
+    assert sentence.startswith("在這期間,有三個重要的歷史事件:一是1993年啟動的“三金工程”")
+    assert answer(question, sentence) == expected
+
+
+# ---- English questions ---------------------------------------------------------
+
+@pytest.mark.parametrize("question, sentence, expected", [
+    # asked in English about a Chinese sentence: the word of the asked type
+    ("When was the Government Online Project launched?", "三是1999年啟動的“政府上網工程”。", "1999年"),
+    ("How many spectators can the stadium hold?", "地球体育场可以容纳6,476名观众。", "6,476名"),
+    ("Who killed him?", "金国派兵来攻，耶律乞奴战败，东渡鸭绿江。", "耶律乞奴"),
+    ("Where is the headquarters?", "该银行的总部位于胡志明市，注册资本为30亿越南盾。", "胡志明市"),
+    # on an English sentence
+    ("How many spectators can the stadium hold?", "The stadium can hold 6,476 spectators.", "6,476"),
+])
+def test_english_questions_get_the_phrase(question, sentence, expected):
+    assert answer(question, sentence) == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    pytest.param("When was the Government Online Project launched?", "1999年", marks=pytest.mark.xfail(
+        strict=False, reason="nothing of the English question aligns with the sentence: span takes the first "
+                             "year (1993年); the engine side is being fixed (issue 15, item 2)")),
+    ("In what year was the \"Three Golds\" project launched?", "1993年"),
+    pytest.param("When was the first national conference on informatization work held?", "1997年",
+                 marks=pytest.mark.xfail(strict=False, reason="as above: the first year, 1993年")),
+])
+def test_english_question_on_the_article_sentence_gets_its_year_or_nothing(question, expected):
+    """The sentence holds three years; an English question shares no
+    characters with it. The right year, or no short answer — never another year."""
+    assert answer(question, article_sentence(THREE_EVENTS)) in (expected, None)
+
+
+LIGHTHOUSE = [
+    "The Kestrel Point lighthouse was built in 1871 by the harbour board.",
+    "Its lamp burned whale oil until 1904, when it was converted to kerosene.",
+    "The last keeper, Tom Avery, left in 1961 when the lamp was automated.",
+    "It opens every Saturday from April to October, and entry costs five dollars.",
+]
+
+
+@pytest.mark.parametrize("question, sentence, right", [
+    ("When was the lighthouse built?", LIGHTHOUSE[0], {"1871", "in 1871"}),
+    pytest.param("Who built the lighthouse?", LIGHTHOUSE[0], {"the harbour board", "harbour board"},
+                 marks=pytest.mark.xfail(strict=False, reason="takes the capitalised word 'Kestrel' for the name")),
+    ("When was the lamp converted to kerosene?", LIGHTHOUSE[1], {"1904", "until 1904"}),
+    ("Who was the last keeper?", LIGHTHOUSE[2], {"Tom Avery"}),
+    ("When did the last keeper leave?", LIGHTHOUSE[2], {"1961", "in 1961"}),
+    ("How much does entry cost?", LIGHTHOUSE[3], {"five dollars"}),
+])
+def test_english_question_on_an_english_sentence_gets_the_phrase_or_nothing(question, sentence, right):
+    """Short answers for English are weak (most come back empty); what comes
+    back must answer the question."""
+    got = answer(question, sentence)
+    assert got is None or got in right, got
+
+
 def test_number_in_traditional_keeps_digits_and_unit():
     got = answer("地球體育場能容納多少名觀眾？", "地球體育場可以容納6,476名觀眾，其中主看台有2,173個坐席。")
-    assert got is not None and "6,476名" in got
+    assert got in ("6,476名", "6,476名觀眾")  # not the other figure, and not the whole clause
 
 
 def test_kinds_of_question():
