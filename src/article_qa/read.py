@@ -157,14 +157,14 @@ class Reader:
     :class:`WindowReading` per window. Safe to share across threads."""
 
     def __init__(self, model_file: Path = READER_FILE, card_file: Path = READER_CARD) -> None:
-        self._e5 = open_e5()
-        self.tokenizer = ReaderTokenizer(self._e5)
         card = json.loads(card_file.read_text(encoding="utf-8"))
         digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
         if digest != card["sha256"]:
             raise ArticleQAError(f"{model_file} does not match {card_file.name} (sha256 {digest[:12]}…, "
                                  f"expected {card['sha256'][:12]}…): rebuild it with {REBUILD}")
         self.card = card
+        self._e5 = open_e5()
+        self.tokenizer = ReaderTokenizer(self._e5)
         self._session = _session(model_file)
 
     def read(self, question: str, windows: list[tuple[int, int]], text: str) -> list[WindowReading]:
