@@ -14,6 +14,7 @@ from article_qa.cli import main
 from article_qa.errors import ArticleQAError
 from article_qa.query import MAX_QUESTION_CHARS
 from article_qa.records import Answer, Passage
+from article_qa.settings import DEFAULTS
 
 from conftest import DEFAULT_ARTICLE, FakeEmbedder
 
@@ -131,13 +132,14 @@ def test_over_long_question_is_cut_to_its_start(default_qa_fake):
     assert answer.passages == default_qa_fake.ask(REAL + " " + "x" * (MAX_QUESTION_CHARS - len(REAL) - 1)).passages
 
 
-@pytest.mark.parametrize("k", [0, -1, -(10**9), "3", 3.0, True, False, None, [3]], ids=repr)
+@pytest.mark.parametrize("k", [0, -1, -(10**9), DEFAULTS.max_k + 1, 10**6, 10**30, "3", 3.0, True, False, None, [3]],
+                         ids=repr)
 def test_bad_k_is_refused(default_qa_fake, k):
     with pytest.raises(BadQuestionError):
         default_qa_fake.retrieve(REAL, k=k)
 
 
-@pytest.mark.parametrize("k", [1, 2, 10**6, 10**30], ids=repr)
+@pytest.mark.parametrize("k", [1, 2, DEFAULTS.max_k], ids=repr)
 def test_large_k_is_clamped_to_the_article(default_qa_fake, k):
     passages = default_qa_fake.retrieve(REAL, k=k)
     assert len(passages) == min(k, default_qa_fake.n_chunks)
