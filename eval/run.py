@@ -4,6 +4,7 @@
     python eval/run.py --json          # also print the report as one JSON object
     python eval/run.py --ablations     # add dense-only, BM25-only, folding and chunk-size variants
     python eval/run.py --update-readme # copy the results table into README.md
+    python eval/run.py --followups-only  # only the follow-up section (eval/followups.py)
 
 Each system runs in its own child process so that its peak memory (max RSS)
 and build time are its own and torch never loads into the engine's process.
@@ -120,24 +121,46 @@ def main(argv=None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--ablations", action="store_true", help="also score engine variants")
     parser.add_argument("--update-readme", action="store_true", help="copy the results table into README.md")
+    parser.add_argument("--followups-only", action="store_true",
+                        help="only score the follow-up sets with and without history (eval/followups.py)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child(json.loads(args.child))
         return 0
+    import followups
     import report
 
+    if args.followups_only:
+        conversation = _run_followups()
+        if args.update_readme:
+            followups.update_readme(conversation, ROOT / "README.md")
+        print(json.dumps(conversation, ensure_ascii=False) if args.json else followups.table(conversation))
+        return 0
     started = time.perf_counter()
     results = run(args.ablations)
+    results["followups"] = _run_followups()
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     report.write_all(results, EVAL_DIR)
     if args.update_readme:
         report.update_readme(results, ROOT / "README.md")
+        followups.update_readme(results["followups"], ROOT / "README.md")
     if args.json:
         print(json.dumps(results, ensure_ascii=False))
     else:
         print(report.summary_table(results))
+        print("\nFollow-up questions (answer accuracy; eval/followups.py):\n" + followups.table(results["followups"]))
     return 0
+
+
+def _run_followups() -> dict:
+    """The follow-up section in its own process, like each system above."""
+    completed = subprocess.run([sys.executable, str(EVAL_DIR / "followups.py"), "--json-only"],
+                               capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stderr)
+        raise SystemExit(f"scoring the follow-ups failed (exit {completed.returncode})")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

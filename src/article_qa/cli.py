@@ -1,4 +1,4 @@
-"""``article-qa build | ask | retrieve | serve`` — the command line at the edge.
+"""``article-qa build | ask | retrieve | chat | serve`` — the command line at the edge.
 
 Engine errors become one line on stderr and exit code 2; nothing else is
 caught, so a real bug still shows its traceback.
@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
                                  help=f"number of passages, 1 to {DEFAULTS.max_k} (default {DEFAULTS.retrieve_k})")
         command.set_defaults(run=_ask if name == "ask" else _retrieve)
 
+    chat = commands.add_parser("chat", help="ask one question after another; follow-ups lean on the earlier turns")
+    chat.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
+    chat.add_argument("--json", action="store_true", help="print each answer as one JSON line, as /v1/ask answers")
+    chat.set_defaults(run=_chat)
+
     serve = commands.add_parser("serve", help="serve the chat UI, the JSON API (/v1) and the MCP server")
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to bind (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
@@ -68,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
     serve.add_argument("--api-only", action="store_true", help="serve the JSON API without the UI and MCP")
     serve.add_argument("--access-log", action="store_true", help="log every request (off: it costs CPU under load)")
+    serve.add_argument("--feedback", metavar="PATH", default=None,
+                       help="show 👍/👎 on each chat reply and append the votes to PATH as JSON lines "
+                            "(default: $ARTICLE_QA_FEEDBACK, else off)")
     serve.set_defaults(run=_serve)
     return parser
 
@@ -94,6 +102,45 @@ def _ask(args) -> int:
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
+    _print_answer(answer)
+    return 0
+
+
+def _chat(args) -> int:
+    """A prompt loop that keeps the conversation, so "那三金工程呢?" after
+    "政府上網工程是哪一年啟動的?" is read as "三金工程是哪一年啟動的?"; Ctrl-D ends it."""
+    from .conversation import MAX_TURN_CHARS, MAX_TURNS
+    from .errors import BadQuestionError
+    from .qa import ArticleQA
+
+    qa = ArticleQA.load(args.index)
+    history: list[dict] = []
+    if sys.stdin.isatty():
+        print("Ask about the article (Ctrl-D ends the chat).", file=sys.stderr)
+    while True:
+        try:
+            question = input("> " if sys.stdin.isatty() else "")
+        except EOFError:
+            return 0
+        if not question.strip():
+            continue
+        try:
+            answer = qa.ask(question, history=history[-MAX_TURNS:])
+        except BadQuestionError as error:
+            print(f"article-qa: {error}", file=sys.stderr)
+            continue
+        # The turn is kept as understood, so a follow-up of a follow-up needs no re-reading.
+        history.append({"question": answer.question[:MAX_TURN_CHARS], "answer": answer.short_answer[:MAX_TURN_CHARS]})
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            continue
+        if answer.question != " ".join(question.split()):
+            print(f"(Answering: {answer.question})")
+        _print_answer(answer)
+        print(flush=True)
+
+
+def _print_answer(answer) -> None:
     if answer.note:
         print(f"({answer.note})")
     if answer.short_answer:
@@ -102,7 +149,6 @@ def _ask(args) -> int:
     for number, passage in enumerate(answer.passages, 1):
         print(f"\n[{number}] {_place(passage)} · chars {passage.start}–{passage.end}")
         print(f"    {passage.text}")
-    return 0
 
 
 def _place(passage) -> str:
@@ -142,6 +188,10 @@ def _serve(args) -> int:
             "(run a separate `article-qa serve` with --workers 1 for them)", args.workers)
     if args.index is not None:
         os.environ[server.ENV_INDEX] = str(args.index)
+    if args.feedback is not None:
+        from .feedback import ENV_FEEDBACK
+
+        os.environ[ENV_FEEDBACK] = str(args.feedback)
     os.environ[server.ENV_UI] = "1" if ui else "0"
     server.run_server(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log)
     return 0

@@ -9,7 +9,9 @@
 
 Each passage becomes a ``Document`` whose ``page_content`` is the passage
 text and whose metadata carries where it sits in ``qa.article`` (section,
-paragraph, start, end), its fused score and its chunk id. Only this module
+paragraph, start, end), its fused score and its chunk id. ``history`` (the
+earlier turns, as for ``ArticleQA.ask``) lets a follow-up query ("那三金工程呢?")
+be resolved before retrieval. Only this module
 imports ``langchain_core``; ``import article_qa`` does not.
 """
 
@@ -32,9 +34,10 @@ class ArticleQARetriever(BaseRetriever):
 
     qa: ArticleQA = Field(default_factory=ArticleQA.load)
     k: int = Field(default=DEFAULTS.retrieve_k, ge=1, le=DEFAULTS.max_k)
+    history: list = Field(default_factory=list)
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [passage_document(passage) for passage in self.qa.retrieve(query, k=self.k)]
+        return [passage_document(passage) for passage in self.qa.retrieve(query, k=self.k, history=self.history)]
 
 
 def passage_document(passage: Passage) -> Document:

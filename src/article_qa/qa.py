@@ -133,13 +133,14 @@ class ArticleQA:
     def n_chunks(self) -> int:
         return len(self._index.chunks)
 
-    def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k) -> list[Passage]:
+    def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k, history=None) -> list[Passage]:
         """The ``k`` passages best matching ``question``, best first.
         ``Passage.score`` is the relevance they are ordered by: for the first
         few mostly the evidence of the best sentence each holds (the answer
         stage's ranker), the rest their retrieval score (see
-        ``rank.rank_passages``)."""
-        return list(self.respond(question, k=k, answer=False).passages)
+        ``rank.rank_passages``). ``history`` as for ``ask``: a follow-up is
+        resolved before retrieval."""
+        return list(self.respond(question, k=k, answer=False, history=history).passages)
 
     def ask(self, question: str, history=None) -> Answer:
         """An extractive answer with numbered citations, or a plain decline.

@@ -1,6 +1,6 @@
 """The HTTP server: a JSON API under ``/v1`` beside the Gradio UI, in one FastAPI app.
 
-* ``POST /v1/ask {"question"}``            -> ``Answer.to_dict()``
+* ``POST /v1/ask {"question", "history"?}`` -> ``Answer.to_dict()``
 * ``POST /v1/retrieve {"question", "k"}``  -> ``{"passages": [...]}``
 * ``GET  /v1/health``                      -> the loaded index, or 503
 * ``/docs``                                -> the OpenAPI pages of the JSON API
@@ -61,6 +61,17 @@ class AskRequest(BaseModel):
                           examples=["政府上網工程是哪一年啟動的?"])
 
 
+class AskInChatRequest(AskRequest):
+    """A question, and the earlier turns a follow-up may lean on."""
+
+    history: list[str | dict[str, Any]] | None = Field(
+        None, max_length=20,
+        description="The earlier turns, oldest first: questions, or {\"question\", \"answer\"} objects (the "
+                    "short answer), at most 20, each at most 500 characters. A follow-up (\"那三金工程呢?\") is "
+                    "resolved against them; the answer's `question` is the question as understood.",
+        examples=[["政府上網工程是哪一年啟動的?"]])
+
+
 class RetrieveRequest(AskRequest):
     """A question and how many passages to return."""
 
@@ -75,7 +86,7 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in ((400, "Malformed JSON"), (413, f"Body larger than {MAX_BODY_BYTES} bytes"),
-                         (422, "Invalid question or k"), (503, "No index loaded"))
+                         (422, "Invalid question, history or k"), (503, "No index loaded"))
 }
 
 
@@ -141,9 +152,13 @@ class TcpConfig(uvicorn.Config):
 
 
 def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable[[], str]) -> None:
-    def ask(body: AskRequest) -> dict:
+    def ask(body: AskInChatRequest) -> dict:
         """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n]."""
-        return _engine_call(slot, lambda qa: qa.ask(body.question).to_dict(), "POST /v1/ask")
+        def work(qa) -> dict:
+            answer = qa.ask(body.question, history=body.history) if body.history is not None else qa.ask(body.question)
+            return answer.to_dict()
+
+        return _engine_call(slot, work, "POST /v1/ask")
 
     def retrieve(body: RetrieveRequest) -> dict:
         """The `k` passages that best match the question, best first."""

@@ -11,17 +11,24 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import gradio as gr
 
+from ..conversation import MAX_TURN_CHARS, MAX_TURNS
 from ..engines import EngineSlot
 from ..errors import ArticleQAError
+from ..export import conversation_markdown
+from ..feedback import FeedbackLog
 from ..qa import ArticleQA
+from ..query import clean_question
 from ..records import Response
 from ..sessions import ArticleInfo, ArticleSessions, describe_article
 from ..settings import DEFAULTS
-from .formatting import (build_fraction, format_answer, format_error, format_header, format_hint, format_passages,
-                         format_question, format_status)
+from .formatting import (build_fraction, esc, format_answer, format_error, format_header, format_hint,
+                         format_passages, format_question, format_status)
 
 log = logging.getLogger("article_qa.ui")
 
@@ -37,15 +44,22 @@ def rejected(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def format_understood(question: str) -> str:
+    """Under a follow-up's reply: the question that was answered, so a wrong reading shows."""
+    return f'<div class="aqa-understood">Answering: {esc(question)}</div>'
+
+
 class ChatApp:
     """The handlers around the default article's slot and the visitors' own articles.
 
     ``ask`` and ``retrieve`` are the public API/MCP endpoints.
     """
 
-    def __init__(self, slot: EngineSlot, sessions: ArticleSessions) -> None:
+    def __init__(self, slot: EngineSlot, sessions: ArticleSessions, *, feedback: FeedbackLog | None = None) -> None:
         self.slot = slot
         self.sessions = sessions
+        self.feedback = feedback
+        self._exports: Path | None = None  # one folder per process for the Download button's files
 
     def default_engine(self) -> ArticleQA:
         try:
@@ -67,7 +81,7 @@ class ChatApp:
         return entry.qa
 
     # ---- API / MCP endpoints ----------------------------------------------
-    def ask(self, question: str) -> dict:
+    def ask(self, question: str, history: list | None = None) -> dict:
         """Answer a question about the article by quoting it, with numbered citations.
 
         The answer is extractive: `text` is one or two sentences copied verbatim
@@ -78,11 +92,13 @@ class ChatApp:
 
         Args:
             question: The question, in Chinese (Traditional or Simplified) or English. Longer than 500 characters is shortened (see `note`).
+            history: Optional earlier turns of the conversation, oldest first: questions, or {"question", "answer"} objects (the short answer); at most 20, each at most 500 characters. A follow-up such as "那三金工程呢?" or "What was its rank?" is resolved against them (see `question` in the result).
 
         Returns:
             A dict with `found` (bool), `question` (the question as understood), `short_answer` (the exact answering phrase, or ""), `short_span` ([start, end] of it in the article, or null), `text` (the quoted answer with [n] marks, or the not-found message), `passages` (the cited passages: text, score, chunk_id, section, paragraph, start, end), `evidence` ([passage_index, sentence_start, sentence_end] character offsets into the article for each quoted sentence) and `note` (e.g. that the question was shortened).
         """
-        return self._call(lambda qa: qa.ask(question).to_dict(), "ask")
+        return self._call(lambda qa: (qa.ask(question, history=history) if history else qa.ask(question)).to_dict(),
+                          "ask")
 
     def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k) -> dict:
         """Find the passages of the article that best match a question, best first.
@@ -113,15 +129,19 @@ class ChatApp:
             raise gr.Error(INTERNAL_ERROR, print_exception=False) from None  # logged just above
 
     # ---- chat --------------------------------------------------------------
-    def respond(self, question: str, history: list | None, k: float, article_key: str = ""):
+    def respond(self, question: str, history: list | None, k: float, article_key: str = "",
+                earlier: list | None = None):
         """One chat turn -> (history, side panel, question box, last turn, hint).
 
         One engine pass with the most passages the slider can show: it re-renders the panel from them.
+        ``earlier``: the conversation's turns for the engine (see ``chat``).
         """
         history = list(history or [])
         question = question if isinstance(question, str) else ""
         try:
-            response = self.engine(article_key).respond(question, k=DEFAULTS.max_k)
+            engine = self.engine(article_key)
+            response = engine.respond(question, k=DEFAULTS.max_k, history=earlier) if earlier \
+                else engine.respond(question, k=DEFAULTS.max_k)
         except ArticleQAError as error:
             if not question.strip():  # nothing typed: say so under the box, add no bubble
                 return history, gr.skip(), question, gr.skip(), format_hint(str(error))
@@ -139,6 +159,63 @@ class ChatApp:
 
     def ask_example(self, sample: list, history: list | None, k: float, article_key: str = ""):
         return self.respond(str(sample[0]) if sample else "", history, k, article_key)
+
+    def chat(self, question: str, history: list | None, k: float, article_key: str, turns: list | None,
+             request: gr.Request | None = None):
+        """One chat turn that reads the conversation so far: ``respond``'s
+        outputs, then the turns (each ``{"question", "answer": Answer.to_dict(),
+        "message", "article_sha256"}``) and the Download button's file.
+
+        A follow-up is resolved against the earlier turns as understood; its
+        reply says what was answered ("Answering: …"). The turns start again
+        whenever the chat is empty (Clear, another article)."""
+        turns = list(turns or []) if history else []
+        question = question if isinstance(question, str) else ""
+        earlier = [{"question": t["answer"]["question"][:MAX_TURN_CHARS],
+                    "answer": t["answer"]["short_answer"][:MAX_TURN_CHARS]} for t in turns[-MAX_TURNS:]]
+        history, panel, box, last, hint = self.respond(question, history, k, article_key, earlier)
+        if isinstance(last, tuple):
+            answer = last[1].answer
+            turns.append({"question": question, "answer": answer.to_dict(), "message": len(history) - 1,
+                          "article_sha256": self._article_sha256(article_key)})
+            if answer.question and answer.question != clean_question(question)[0]:
+                history[-1] = {**history[-1], "content": history[-1]["content"] + format_understood(answer.question)}
+        download = self._export(turns, article_key, request) if turns else gr.skip()
+        return history, panel, box, last, hint, turns, download
+
+    def ask_example_in_chat(self, sample: list, history: list | None, k: float, article_key: str,
+                            turns: list | None, request: gr.Request | None = None):
+        return self.chat(str(sample[0]) if sample else "", history, k, article_key, turns, request)
+
+    def _article_sha256(self, article_key: str) -> str:
+        try:
+            return self.engine(article_key).manifest.source_sha256
+        except ArticleQAError:
+            return ""
+
+    def _export(self, turns: list, article_key: str, request: gr.Request | None):
+        """The conversation as Markdown, written where the Download button serves it from."""
+        if self._exports is None:
+            self._exports = Path(tempfile.mkdtemp(prefix="article-qa-exports-"))
+        folder = self._exports / ((request.session_hash if request is not None else "") or "local")
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            title = os.path.basename(self.engine(article_key).manifest.source_path)
+        except ArticleQAError:
+            title = ""
+        path = folder / "conversation.md"
+        path.write_text(conversation_markdown(turns, title=title), encoding="utf-8")
+        return gr.update(value=str(path), interactive=True)
+
+    def vote(self, turns: list | None, like: gr.LikeData) -> None:
+        """👍/👎 on a reply: one JSON line in the feedback file (when one is set)."""
+        if self.feedback is None:
+            return
+        turn = next((t for t in turns or [] if t["message"] == like.index), None)
+        if turn is None:  # an error bubble, or a reply from before the last Clear
+            return
+        self.feedback.record(question=turn["question"], answer=turn["answer"], article_sha256=turn["article_sha256"],
+                             liked=like.liked is True or like.liked == "Like")
 
     @staticmethod
     def reslice(k: float, last: tuple[str, Response] | None):
@@ -195,5 +272,7 @@ class ChatApp:
         return (gr.skip(),) * 6 + (format_status(message, error=True), gr.skip(), None)
 
     def end_session(self, request: gr.Request) -> None:
-        """The tab closed: its article's engine and folder go now."""
+        """The tab closed: its article's engine and folder go now, and its exported conversation."""
         self.sessions.drop(request.session_hash)
+        if self._exports is not None and request.session_hash:
+            shutil.rmtree(self._exports / request.session_hash, ignore_errors=True)

@@ -15,6 +15,7 @@ import os
 import gradio as gr
 
 from ..engines import EngineSlot
+from ..feedback import FeedbackLog
 from ..qa import ArticleQA
 from ..sessions import MAX_UPLOAD_BYTES, SUFFIXES, ArticleInfo, ArticleSessions
 from ..settings import DEFAULTS
@@ -73,6 +74,7 @@ ul.aqa-labels li { margin: 0 !important; }
 .aqa-panel-empty, .aqa-hint, .aqa-status { color: var(--body-text-color-subdued); font-size: .9em; }
 .aqa-hint { color: #b45309; padding: 0 .2em; }
 .aqa-status.aqa-error { color: #b42318; }
+.aqa-understood { margin-top: .3em; font-size: .85em; color: var(--body-text-color-subdued); }
 """
 
 THEME = gr.themes.Soft(
@@ -87,13 +89,17 @@ LAUNCH_KWARGS = dict(mcp_server=True, theme=THEME, css=CSS, footer_links=["api",
 MOUNT_KWARGS = LAUNCH_KWARGS
 
 
-def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> gr.Blocks:
+def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None,
+               feedback: FeedbackLog | None = None) -> gr.Blocks:
     """The whole app around the default article's ``slot`` (opened now; a
-    failed load shows its message instead of answers). The queue is set up."""
+    failed load shows its message instead of answers). The queue is set up.
+    ``feedback`` (default: ``$ARTICLE_QA_FEEDBACK``, else off) shows 👍/👎 on
+    each reply and appends the votes to its file."""
     if sessions is None:
         sessions = ArticleSessions()
         atexit.register(sessions.close)  # a clean exit leaves no folder; a crash's are removed at the next start
-    handlers = ChatApp(slot, sessions)
+    feedback = feedback if feedback is not None else FeedbackLog.from_env()
+    handlers = ChatApp(slot, sessions, feedback=feedback)
     load_error = slot.load()
     info = None if load_error else handlers.default_info()
     if info is not None:
@@ -105,11 +111,12 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> 
         # The session's own article ("" = the default); it never leaves the server.
         article_key = gr.State("", delete_callback=handlers.sessions.drop)
         last_turn = gr.State(None)
+        turns = gr.State([])  # the conversation as answered, for follow-ups, the download and the votes
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=360):
                 chatbot = gr.Chatbot(
                     label="Chat", show_label=False, height=540, elem_id="aqa-chat", latex_delimiters=[],
-                    feedback_options=None, buttons=["copy"], placeholder=(
+                    feedback_options=("Like", "Dislike") if feedback else None, buttons=["copy"], placeholder=(
                         "Ask in 繁體中文, 简体中文 or English. Every answer quotes the article, "
                         "and [n] marks point to the passages beside it."))
                 with gr.Row():
@@ -118,6 +125,8 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> 
                                           scale=5, min_width=150, max_lines=4, elem_id="aqa-question")
                     send = gr.Button("Send", variant="primary", scale=1, min_width=64, elem_id="aqa-send")
                     clear = gr.Button("Clear", variant="secondary", scale=0, min_width=60, elem_id="aqa-clear")
+                download = gr.DownloadButton("Download the conversation (Markdown)", value=None, interactive=False,
+                                             size="sm", variant="secondary", elem_id="aqa-download")
                 hint = gr.HTML("", elem_id="aqa-hint")
                 examples = gr.Dataset(components=[question], samples=[[q] for q in (info.examples if info else ())],
                                       label="Examples (click one to ask it)", elem_id="aqa-examples", type="values")
@@ -136,13 +145,15 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None) -> 
                     back = gr.Button("Back to the default article", visible=False, elem_id="aqa-default")
 
         # UI events are private: the public API and the MCP tools are `ask` and `retrieve` only.
-        turn = dict(outputs=[chatbot, panel, question, last_turn, hint], api_visibility="private")
-        question.submit(handlers.respond, [question, chatbot, k, article_key], **turn)
-        send.click(handlers.respond, [question, chatbot, k, article_key], **turn)
-        examples.click(handlers.ask_example, [examples, chatbot, k, article_key], **turn)
+        turn = dict(outputs=[chatbot, panel, question, last_turn, hint, turns, download], api_visibility="private")
+        question.submit(handlers.chat, [question, chatbot, k, article_key, turns], **turn)
+        send.click(handlers.chat, [question, chatbot, k, article_key, turns], **turn)
+        examples.click(handlers.ask_example_in_chat, [examples, chatbot, k, article_key, turns], **turn)
         k.change(handlers.reslice, [k, last_turn], panel, api_visibility="private")
-        clear.click(lambda: ([], format_passages("", None), None, ""), None, [chatbot, panel, last_turn, hint],
-                    api_visibility="private")
+        cleared = ([], format_passages("", None), None, "", [], gr.update(value=None, interactive=False))
+        clear.click(lambda: cleared, None, [chatbot, panel, last_turn, hint, turns, download], api_visibility="private")
+        if feedback:
+            chatbot.like(handlers.vote, [turns], None, api_visibility="private")
 
         switch = [article_key, header, examples, chatbot, panel, last_turn, status, back, upload]
         build = dict(outputs=switch, api_visibility="private", concurrency_limit=BUILD_CONCURRENCY,
