@@ -164,7 +164,7 @@ def test_an_uploaded_article_is_built_and_answered_and_a_bad_one_changes_nothing
     upload(page, article)
     page.locator("#aqa-default").wait_for(state="visible", timeout=120_000)
     assert "Lighthouses of the North Coast" in page.locator("#aqa-header").inner_text()
-    assert "What does the article say about the keepers?" in page.locator("#aqa-examples").inner_text()
+    assert "?" in page.locator("#aqa-examples").inner_text()  # its own suggested questions (suggest.py)
     shoot(page, "upload-built")
     ask(page, "When was the Kestrel Point lighthouse built?")
     bot = page.locator('#aqa-chat [data-testid="bot"]').last

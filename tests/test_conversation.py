@@ -185,3 +185,29 @@ def test_the_follow_up_sets_are_sound():
         if path == "followups.jsonl":
             counts = {lang: sum(r["lang"] == lang for r in rows) for lang in ("zh-Hant", "zh-Hans", "en")}
             assert min(counts.values()) >= 13, counts
+
+
+# ---- suggested questions ------------------------------------------------------------
+
+def test_suggestions_are_made_from_the_articles_sentences():
+    from article_qa.suggest import candidates
+
+    text = ("在這期間:一是1993年啟動的“三金工程”。“兩網”即電子政務內網、外網;其中,在線服務指數上升為0.9059,"
+            "指數排名為全球第9位。")
+    assert candidates(text, "zh-Hant", ["製茶工序"]) == [
+        ("“三金工程”是哪一年啟動的?", "1993"), ("“兩網”指的是甚麼?", "電子政務"), ("在線服務指數是多少?", "0.9059"),
+        ("關於「製茶工序」,文章說了什麼?", "")]
+    english = "Warsaw's first stock exchange was established in 1817. It was re-established in April 1991."
+    assert candidates(english, "en") == [("When was Warsaw's first stock exchange established?", "1817")]
+
+
+def test_suggested_questions_are_answered_with_the_fact_they_came_from(default_qa_fake):
+    from article_qa.fold import fold
+    from article_qa.suggest import MAX_SUGGESTIONS, candidates, suggested_questions
+
+    suggested = suggested_questions(default_qa_fake, "zh-Hant")
+    facts = dict(candidates(default_qa_fake.article, "zh-Hant"))
+    assert 3 <= len(suggested) <= MAX_SUGGESTIONS
+    for question in suggested:
+        answer = default_qa_fake.ask(question)
+        assert answer.found and fold(facts[question]) in fold(answer.short_answer)

@@ -52,14 +52,17 @@ def test_an_upload_is_indexed_in_its_own_folder_and_answers_about_itself(session
     assert entry.info.chars == len(entry.qa.article) and entry.info.passages == entry.qa.n_chunks
 
 
-def test_examples_come_from_the_headings_in_the_articles_language(sessions, lighthouse):
-    english = sessions.build_from_file("a", lighthouse).info
-    assert english.examples[:2] == ("What is the article mainly about?", "What does the article say about the keepers?")
-    assert "What does the article say about today?" in english.examples
-    chinese = sessions.build_from_text("b", CHINESE_ARTICLE).info
-    assert chinese.title == "茶園的歷史" and chinese.language == "zh-Hant"
-    assert "關於「製茶工序」,文章說了什麼?" in chinese.examples
-    assert all("茶園的歷史" not in q for q in chinese.examples)  # the title is not a topic
+def test_examples_are_questions_the_article_answers_in_its_language(sessions, lighthouse):
+    """suggest.py: made from the article and kept only when answered with a short
+    answer; the opening question in the article's language when none is."""
+    english = sessions.build_from_file("a", lighthouse)
+    chinese = sessions.build_from_text("b", CHINESE_ARTICLE)
+    assert chinese.info.title == "茶園的歷史" and chinese.info.language == "zh-Hant"
+    for entry, opening in ((english, "What is the article mainly about?"), (chinese, "這篇文章的重點是什麼?")):
+        suggested = [q for q in entry.info.examples if q != opening]
+        assert suggested or entry.info.examples == (opening,)
+        assert all(entry.qa.ask(q).found and entry.qa.ask(q).short_answer for q in suggested)
+    assert all("茶園的歷史" not in q for q in chinese.info.examples)  # the title is not a topic
 
 
 def test_an_article_without_an_opening_heading_is_titled_by_its_file_name(sessions, tmp_path):
@@ -166,7 +169,7 @@ def test_an_upload_switches_the_session_to_its_article_with_progress(handlers, l
     key, header, examples, chat, panel, last, status, back, upload = handlers.use_upload(
         str(lighthouse), tab("tab-1"), progress)
     assert key == "tab-1" and "Your article:" in header and "Lighthouses of the North Coast" in header
-    assert examples.raw_samples[1] == ["What does the article say about the keepers?"]
+    assert examples.raw_samples == [[q] for q in handlers.sessions.get("tab-1").info.examples]
     assert chat == [] and last is None and back.visible is True and upload is None
     assert "Ready: Lighthouses of the North Coast" in status
     fractions = [f for f, _ in progress.calls if f is not None]

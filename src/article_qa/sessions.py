@@ -28,6 +28,7 @@ from .fold import han_chars
 from .ingest import is_heading
 from .qa import ArticleQA
 from .query import question_language
+from .suggest import MAX_SUGGESTIONS, suggested_questions
 
 log = logging.getLogger("article_qa.sessions")
 
@@ -35,7 +36,7 @@ MAX_UPLOAD_BYTES = 5 * 2**20
 SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
 # Each engine holds its article's vectors in memory; a few cover a small Space.
 MAX_ENGINES = 3
-MAX_EXAMPLES = 4
+MAX_EXAMPLES = MAX_SUGGESTIONS
 ROOT_NAME = "article-qa-sessions"
 
 Progress = Callable[[str], None]
@@ -52,11 +53,6 @@ def text_language(text: str) -> str:
     return question_language(han)
 
 
-_EXAMPLE_TEMPLATES = {
-    "zh-Hant": "關於「{}」,文章說了什麼?",
-    "zh-Hans": "关于「{}」,文章说了什么?",
-    "en": "What does the article say about {}?",
-}
 _OPENING_QUESTION = {
     "zh-Hant": "這篇文章的重點是什麼?",
     "zh-Hans": "这篇文章的重点是什么?",
@@ -79,26 +75,20 @@ class ArticleInfo:
 
 def describe_article(qa: ArticleQA, name: str) -> ArticleInfo:
     """Title (the article's opening heading, else ``name``), size, and example
-    questions made from its headings in the article's own language."""
+    questions in the article's own language that it answers (suggest.py:
+    made from its sentences and headings, each asked and kept only when the
+    engine answers it with the fact it was made from); the opening question
+    when none is."""
     blocks = [block for block in qa.article.split("\n") if block.strip()]
     byline = qa.manifest.byline
     headings = [block for block in blocks if block != byline and is_heading(block)]
     title = blocks[0] if blocks and blocks[0] in headings else name
     language = text_language(qa.article[:5000])
     topics = [heading for heading in headings if heading != title]
-    examples = [_EXAMPLE_TEMPLATES[language].format(_topic(heading, language)) for heading in topics]
-    if len(examples) < MAX_EXAMPLES:
-        examples.insert(0, _OPENING_QUESTION[language])
+    examples = suggested_questions(qa, language, topics) or (_OPENING_QUESTION[language],)
     return ArticleInfo(title=title, chars=len(qa.article), passages=qa.n_chunks, language=language,
                        examples=tuple(dict.fromkeys(examples))[:MAX_EXAMPLES], byline=byline,
                        source_line=qa.manifest.source_line)
-
-
-def _topic(heading: str, language: str) -> str:
-    # "The keepers" reads as "... about the keepers"; "NASA" keeps its capitals.
-    if language == "en" and heading[:1].isupper() and heading[1:2].islower():
-        return heading[0].lower() + heading[1:]
-    return heading
 
 
 @dataclass(frozen=True)
