@@ -211,3 +211,16 @@ def test_suggested_questions_are_answered_with_the_fact_they_came_from(default_q
     for question in suggested:
         answer = default_qa_fake.ask(question)
         assert answer.found and fold(facts[question]) in fold(answer.short_answer)
+
+
+def test_without_a_short_answer_the_name_the_quote_adds_is_what_a_who_question_found():
+    """English answers often have no short answer: "they" after "Who won …?" is
+    the first name the quoted sentence adds to the question."""
+    class Found:
+        found, short_answer = True, ""
+        text = ("Their local rivals, Polonia Warsaw, have significantly fewer supporters, yet they managed to win "
+                "Ekstraklasa Championship in 2000.[1]")
+
+    resolved = resolve("In which year did they win the cup?", ["Who won the Ekstraklasa Championship in 2000?"],
+                       answer_of=lambda question: Found())
+    assert resolved == "In which year did Polonia Warsaw win the cup?"

@@ -65,13 +65,27 @@ class Context:
     question: str
     topic: Topic
     given_answer: str = ""
-    answer_of: Callable[[str], str] | None = None
+    answer_of: Callable[[str], object] | None = None
     _answer: str | None = field(default=None, repr=False)
 
     def answer(self) -> str:
+        """The thing the previous answer named: the short answer given with
+        the history, else the re-derived answer's short answer, else the first
+        name its quote adds to the question (an English answer often has no
+        short answer: "Who won …?" -> "… Polonia Warsaw … managed to win …")."""
         if self._answer is None:
-            self._answer = self.given_answer or (self.answer_of(self.question) if self.answer_of else "") or ""
+            self._answer = self.given_answer or (self._derived() if self.answer_of else "")
         return self._answer
+
+    def _derived(self) -> str:
+        answer = self.answer_of(self.question)
+        if isinstance(answer, str):
+            return answer
+        if not getattr(answer, "found", False):
+            return ""
+        if answer.short_answer or not self.topic.asks_entity:
+            return answer.short_answer
+        return _rules(answer.text).named_in(answer.text, self.question)
 
     def referent(self, kind: str, head: str = "") -> str:
         """The phrase a pointer of ``kind`` (``person``, ``thing``, ``noun``,
@@ -144,14 +158,14 @@ def _text(value, name: str, *, empty_ok: bool = False) -> str:
     return value.strip()
 
 
-def resolve(question: str, history=(), *, article=None, answer_of: Callable[[str], str] | None = None) -> str:
+def resolve(question: str, history=(), *, article=None, answer_of: Callable[[str], object] | None = None) -> str:
     """The question as understood: ``question`` itself when it stands alone,
     else the follow-up rewritten against the last turns of ``history``.
 
     ``article`` (the loaded index) lets key phrases be the article's own;
-    ``answer_of(question) -> short answer`` re-derives an earlier answer the
-    history does not give, and is called only when a follow-up most likely
-    means the thing that answer named.
+    ``answer_of(question) -> Answer`` (or its short answer) re-derives an
+    earlier answer the history does not give, and is called only when a
+    follow-up most likely means the thing that answer named.
     """
     turns = check_history(history)
     if not turns:

@@ -244,8 +244,8 @@ def _verb_after_wh(words, asked: set[int]) -> int:
 
 def _asks(words, asked: set[int], verb: int) -> tuple[bool, bool]:
     """Whether the question word asks for a person, and whether it is the
-    subject (or the thing a "What is X?" defines): what a next "it" means,
-    by the rule that a pronoun continues the previous subject."""
+    subject: then a next "it" means what the answer named, by the rule that
+    a pronoun continues the previous subject."""
     if not asked or words[min(asked)].low not in {"what", "which", "who", "whom", "whose"}:
         return False, False
     first, last = min(asked), max(asked)
@@ -255,9 +255,8 @@ def _asks(words, asked: set[int], verb: int) -> tuple[bool, bool]:
     after = [w.low for w in words[last + 1:last + 3]]
     if verb >= 0 or (after and after[0] not in _AUX):
         return person, True
-    if after and after[0] in _BE:  # "Which technology is described …", "What is the basic unit …"
-        passive = len(after) > 1 and (after[1] in _PARTICIPLES or after[1].endswith("ed"))
-        return person, passive or len(asked) == 1
+    if after and after[0] in _BE:  # "Which technology is described …": the subject, passive
+        return person, len(after) > 1 and (after[1] in _PARTICIPLES or after[1].endswith("ed"))
     return person, False
 
 
@@ -414,6 +413,21 @@ def _head(phrase: str) -> str:
         if word.content:
             head = word.low
     return head
+
+
+_NAME = re.compile(r"(?:[A-Z][\w'’.-]*)(?: (?:of |the |de |von )?[A-Z][\w'’.-]*)*")
+
+
+def named_in(quote: str, question: str) -> str:
+    """The first name (capitalised words, not opening the sentence as a mere
+    function word) in an answer's quote that the question does not already
+    hold: what a "Who …?" answered when no short answer stands out."""
+    asked = {w.low for w in _words(question)}
+    for match in _NAME.finditer(re.sub(r"\[\d+\]", "", quote)):
+        words = [w for w in match.group().split() if w.lower().strip("'’s") not in _FUNCTION]
+        if words and not all(w.lower().rstrip("'’s") in asked or w.lower() in asked for w in words):
+            return " ".join(words)
+    return ""
 
 
 def plausible_entity(answer: str, *, person: bool = False) -> bool:

@@ -273,6 +273,11 @@ def _in_quote(question: str, token) -> bool:
     return any(m.start() < token.start < m.end() for m in _QUOTED.finditer(question))
 
 
+def named_in(quote: str, question: str) -> str:
+    """No name is taken from a Chinese quote: the short answer names it, or nothing does."""
+    return ""
+
+
 def plausible_entity(answer: str, *, person: bool = False) -> bool:
     """Whether a short answer names something a pronoun can stand for: short,
     ending in a noun (a person's name when ``person``), not a time."""

@@ -46,7 +46,7 @@ class ArticleQA:
         self._reader = load_reader() if use_reader(reader) else None
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
-        self._short_answers: OrderedDict[str, str] = OrderedDict()  # question -> short answer, for follow-ups
+        self._answers: OrderedDict[str, Answer] = OrderedDict()  # question -> its answer, for follow-ups
 
     # ---- construction -------------------------------------------------
     @classmethod
@@ -161,31 +161,31 @@ class ArticleQA:
         turns = check_history(history)
         if turns:
             question = resolve(clean_question(question)[0], turns, article=self._index,
-                               answer_of=self._short_answer)
+                               answer_of=self._earlier_answer)
         query, note = prepare_query(question, self._index, self._vector)
         passages = self._retriever.search(query, k=max(k, DEFAULTS.answer_passages))
         ranking = rank_passages(query, passages, self._index, DEFAULTS.answer_passages)
         reply = answer_question(query, ranking, self._index, self._reader) if answer else not_found(query)
         reply = dataclasses.replace(reply, question=query.text, note=note or reply.note)
         if answer and not turns:
-            self._remember(query.text, reply.short_answer)
+            self._remember(query.text, reply)
         return Response(answer=reply, passages=tuple(ranking.passages[:k]))
 
     # ---- internals ------------------------------------------------------
-    def _short_answer(self, question: str) -> str:
-        """An earlier turn's short answer, for a follow-up whose history gave
-        only the question: remembered when it was asked, else asked again."""
+    def _earlier_answer(self, question: str) -> Answer:
+        """An earlier turn's answer, for a follow-up whose history gave only
+        the question: remembered when it was asked, else asked again."""
         with self._vectors_lock:
-            if question in self._short_answers:
-                return self._short_answers[question]
-        return self.respond(question).answer.short_answer
+            if question in self._answers:
+                return self._answers[question]
+        return self.respond(question).answer
 
-    def _remember(self, question: str, short_answer: str) -> None:
+    def _remember(self, question: str, answer: Answer) -> None:
         with self._vectors_lock:
-            self._short_answers[question] = short_answer
-            self._short_answers.move_to_end(question)
-            if len(self._short_answers) > _QUERY_CACHE_SIZE:
-                self._short_answers.popitem(last=False)
+            self._answers[question] = answer
+            self._answers.move_to_end(question)
+            if len(self._answers) > _QUERY_CACHE_SIZE:
+                self._answers.popitem(last=False)
 
     def _vector(self, text: str) -> np.ndarray:
         """Question vectors, cached: chat users repeat and retry questions."""
