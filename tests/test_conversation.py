@@ -75,9 +75,13 @@ def test_english_follow_ups(first, question, resolved):
     "Who wrote the article?",
     "How many Jews were there in 1909?",  # an existential "there"
     "Why did the State Council issue its 2016 guidance?",
+    "Who was the last keeper?",  # short, but with a noun of its own
+    "Which issue?",
 ])
 def test_english_questions_that_stand_alone_are_unchanged(question):
-    assert resolve(question, ["What is the basic unit of territorial division in Poland?"]) == question
+    for first in ("What is the basic unit of territorial division in Poland?",
+                  "When was the Kestrel Point lighthouse built?"):
+        assert resolve(question, [first]) == question
 
 
 def test_a_pronoun_for_a_person_takes_the_answer_the_history_gave():

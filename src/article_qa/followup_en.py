@@ -110,10 +110,16 @@ def read(question: str) -> Reading | None:
     pointer = _pointer(question, words)
     if pointer is not None:
         return pointer if pointer.kind != "none" else None
+    # Too short to stand alone: no noun of its own ("Why?", "What is the goal?",
+    # "How many were rebuilt?"); "Who was the last keeper?" has one and stands.
     content = [w for w in words if w.content and w.low not in _ATTRIBUTES]
-    if len(words) <= 6 and len(content) <= 1 and not _QUOTED.search(question):
-        return Reading("short", x="" if not content else content[0].text)
+    if len(words) <= 6 and all(_participle(w.low) for w in content) and not _QUOTED.search(question):
+        return Reading("short", x=" ".join(w.text for w in content))
     return None
+
+
+def _participle(word: str) -> bool:
+    return word.endswith("ed") or any(word.endswith(p) for p in _PARTICIPLES)
 
 
 def _tail(question: str, start: int) -> str:
