@@ -44,17 +44,17 @@ def score_quality(system, questions: list[dict], offtopic: list[dict]) -> dict:
         kind: _mean([a for a, q in zip(declined, offtopic) if q["type"] == kind])
         for kind in sorted({q["type"] for q in offtopic})
     }
-    result["held_out"] = _held_out(rows, declined, offtopic)
+    result["even_half"] = _even_half(rows, declined, offtopic)
     result["failures"] = [row for row in rows if not (row["hit@3"] and row["answer_ok"])]
     result["n_questions"], result["n_offtopic"] = len(questions), len(offtopic)
     return result
 
 
-def _held_out(rows: list[dict], declined: list[bool], offtopic: list[dict]) -> dict:
+def _even_half(rows: list[dict], declined: list[bool], offtopic: list[dict]) -> dict:
     """The same figures on the half of the questions the answer stage's
     models were not fitted on (even ids, project_questions.py)."""
-    held = [row for row in rows if row["split"] == "held-out"]
-    kept = [(a, q) for a, q in zip(declined, offtopic) if split_of(q["id"]) == "held-out"]
+    held = [row for row in rows if row["split"] == "even"]
+    kept = [(a, q) for a, q in zip(declined, offtopic) if split_of(q["id"]) == "even"]
     return {**_aggregate(held), "by_lang": _split(held, "lang"),
             "offtopic_by_type": {kind: _mean([a for a, q in kept if q["type"] == kind])
                                  for kind in sorted({q["type"] for _, q in kept})}}

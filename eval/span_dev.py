@@ -42,7 +42,7 @@ sys.path.insert(0, str(HERE.parent / "src"))
 from article_qa import span as span_module
 from article_qa.chunk import _SENTENCE
 from article_qa.fold import fold
-from article_qa.ingest import read_article
+from article_qa.ingest import clean_article, read_article
 from article_qa.span import asked, short_span
 from article_qa.tagging import tag
 from cmrc import cmrc_em, cmrc_f1, load_texts
@@ -156,11 +156,12 @@ def text_questions(text) -> tuple[str, str, list]:
     return text.name, text.article, [(q.text, q.golds) for q in text.questions]
 
 
-def own_text(items: list[dict] | None = None) -> tuple[str, str, list]:
-    """The default article with the project's questions (default: the training half)."""
+def own_text(items: list[dict] | None = None, raw_article: str | None = None) -> tuple[str, str, list]:
+    """The default article (or ``raw_article``, a slice of it) with the
+    project's questions (default: the training half)."""
     import project_questions
 
-    article = read_article(project_questions.ARTICLE).text
+    article = read_article(project_questions.ARTICLE).text if raw_article is None else clean_article(raw_article).text
     if items is None:
         items = project_questions.load(project_questions.QUESTIONS, "train")
     return "default-article", article, [(item["question"], tuple(item["answers"])) for item in items]
@@ -242,7 +243,7 @@ def scorer_dump(data, overrides: dict | None = None) -> dict:
     dump["feature_names"] = list(span_module.SPAN_FEATURES)
     return {
         "about": "LightGBM lambdarank trees scoring the short-answer candidates of span.span_candidates "
-                 "(Booster.dump_model()); the best-scoring candidate wins. Written by eval/span_dev.py --train.",
+                 "(Booster.dump_model()); the best-scoring candidate wins. Written by eval/train.py.",
         "data": "CMRC 2018 trial, train texts (eval/cmrc.py split), Simplified variant, oracle sentences; "
                 "eval/questions.jsonl, odd ids (eval/project_questions.py), on the default article",
         "questions": len(data), "rows": sum(len(s) for *_, s in data), "seed": SEED,

@@ -81,7 +81,7 @@ RANKER_PARAMS = dict(objective="lambdarank", n_estimators=300, learning_rate=0.0
                      lambdarank_truncation_level=10, verbose=-1)
 DEFAULT_ARTICLE = "default-article"
 # --smoke: CMRC texts of a few paragraphs each and a slice of the project's questions.
-SMOKE_TEXTS, SMOKE_PARAGRAPHS, SMOKE_OWN_QUESTIONS, SMOKE_OWN_OFFTOPIC = 5, 2, 16, 8
+SMOKE_TEXTS, SMOKE_PARAGRAPHS, SMOKE_ARTICLE_LINES, SMOKE_OWN_OFFTOPIC = 4, 2, 12, 8
 # Few trees, one thread: on a few hundred rows LightGBM's threads only wait on each other.
 SMOKE_OVERRIDES = {"n_estimators": 20, "n_jobs": 1}
 
@@ -106,6 +106,7 @@ class Slice:
 
     train: list
     validation: list
+    own_article: str  # the default article's text (the smoke run: its first lines)
     own_questions: list
     own_offtopic: list
     extra_negatives: int
@@ -117,6 +118,7 @@ def full_slice(variants: list[str]) -> Slice:
     texts = [t for v in variants for t in cmrc.load_texts(v)]
     return Slice(train=[t for t in texts if t.split == "train"],
                  validation=[t for t in texts if t.split == "validation"],
+                 own_article=project_questions.ARTICLE.read_text(encoding="utf-8"),
                  own_questions=project_questions.load(project_questions.QUESTIONS, "train"),
                  own_offtopic=project_questions.load(project_questions.OFFTOPIC, "train"),
                  extra_negatives=EXTRA_NEGATIVES,
@@ -129,9 +131,11 @@ def smoke_slice() -> Slice:
     texts = cmrc.small_texts(SMOKE_TEXTS + 1, SMOKE_PARAGRAPHS)
     train, validation = texts[:SMOKE_TEXTS], texts[SMOKE_TEXTS:]
     train.append(cmrc.converted(train[0], convert_questions=True))
-    questions = project_questions.load(project_questions.QUESTIONS, "train")
+    article = "\n".join(project_questions.ARTICLE.read_text(encoding="utf-8").splitlines()[:SMOKE_ARTICLE_LINES])
+    questions = [q for q in project_questions.load(project_questions.QUESTIONS, "train")
+                 if any(gold in article for gold in q["answers"])]
     offtopic = project_questions.load(project_questions.OFFTOPIC, "train")
-    return Slice(train=train, validation=validation, own_questions=questions[:SMOKE_OWN_QUESTIONS],
+    return Slice(train=train, validation=validation, own_article=article, own_questions=questions,
                  own_offtopic=offtopic[:SMOKE_OWN_OFFTOPIC], extra_negatives=4, span_texts=texts[:SMOKE_TEXTS],
                  overrides=SMOKE_OVERRIDES)
 
@@ -154,11 +158,14 @@ def collect(texts: list[cmrc.BenchmarkText], embedder, workdir: Path, *, extra_n
     return asked
 
 
-def collect_default_article(embedder, workdir: Path, questions: list[dict], offtopic: list[dict],
+def collect_default_article(embedder, workdir: Path, article: str, questions: list[dict], offtopic: list[dict],
                             label: str) -> list[Asked]:
     """The project's own questions on the default article, asked like a benchmark text's."""
     folder = workdir / ("default-index" if label == "train half" else "default-index-even")
-    qa = ArticleQA.build(project_questions.ARTICLE, index_dir=folder, embedder=embedder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder.with_name(folder.name + ".txt")
+    path.write_text(article, encoding="utf-8")
+    qa = ArticleQA.build(path, index_dir=folder, embedder=embedder)
     asked = [_ask(qa, DEFAULT_ARTICLE, cmrc.Question(item["id"], item["question"], tuple(item["answers"])), True)
              for item in questions]
     asked += [_ask(qa, DEFAULT_ARTICLE, cmrc.Question(item["id"], item["question"], ()), False) for item in offtopic]
@@ -254,7 +261,8 @@ def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray, group
     # The threshold comes from out-of-fold probabilities: in sample, trees
     # separate the training questions better than they will new ones.
     probability = np.zeros(len(rows))
-    for train_part, test_part in decline_folds(labels, sources, groups):
+    folds = decline_folds(groups)
+    for train_part, test_part in folds:
         raw = fitted(train_part).booster_.predict(rows[test_part], raw_score=True)
         probability[test_part] = 1 / (1 + np.exp(-raw))
     model = fitted(np.arange(len(rows)))
@@ -267,16 +275,28 @@ def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray, group
         print(f"decline model on {name} (out of fold): threshold {threshold:.3f}, "
               f"declines {declined:.3f} of unanswerable questions, {false:.3f} of answerable ones")
     dump = model.booster_.dump_model()
-    dump["article_qa"] = {"threshold": threshold, "params": DECLINE_PARAMS}
+    dump["article_qa"] = {"threshold": threshold, "params": DECLINE_PARAMS,
+                          "threshold_folds": f"{len(folds)} folds, whole texts held out"}
     return dump
 
 
-def decline_folds(labels: np.ndarray, sources: np.ndarray, groups: np.ndarray):
-    """Out-of-fold parts, stratified by label and source."""
-    from sklearn.model_selection import StratifiedKFold
-
-    strata = labels * 2 + sources
-    return StratifiedKFold(DECLINE_FOLDS, shuffle=True, random_state=SEED).split(np.zeros(len(labels)), strata)
+def decline_folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train rows, held-out rows) per fold, whole groups held out together:
+    a text's questions — with their Traditional and cross-script twins, which
+    are asked of the same text's variants — never straddle a fold, so the
+    threshold is read off probabilities for texts the model has not seen (the
+    default article is one text too). Groups are shuffled with the seed, then
+    placed largest first into the fold with the fewest rows."""
+    names = sorted(set(groups.tolist()))
+    random.Random(SEED).shuffle(names)
+    size = {name: int((groups == name).sum()) for name in names}
+    rows_in = [0] * min(DECLINE_FOLDS, len(names))
+    fold_of = {}
+    for name in sorted(names, key=lambda n: -size[n]):
+        fold_of[name] = rows_in.index(min(rows_in))
+        rows_in[fold_of[name]] += size[name]
+    assigned = np.asarray([fold_of[g] for g in groups.tolist()])
+    return [(np.flatnonzero(assigned != part), np.flatnonzero(assigned == part)) for part in range(len(rows_in))]
 
 
 def _weighted_threshold(probabilities: np.ndarray, weights: np.ndarray) -> float:
@@ -347,7 +367,8 @@ def fit_all(data: Slice, variants, embedder, workdir: Path) -> tuple[dict[str, s
     and the decline model's rows (for --refit-decline)."""
     print(f"training texts: {len(data.train)} ({', '.join(variants)})", flush=True)
     asked = collect(data.train, embedder, workdir / "train", extra_negatives=data.extra_negatives)
-    asked += collect_default_article(embedder, workdir, data.own_questions, data.own_offtopic, "train half")
+    asked += collect_default_article(embedder, workdir, data.own_article, data.own_questions, data.own_offtopic,
+                                     "train half")
     oof = out_of_fold_scores(asked, data.overrides)
     print(f"train: candidates hold a gold for {oracle_rate(asked):.3f}; out-of-fold top sentence holds one "
           f"for {sentence_hit_rate(asked, oof):.3f}")
@@ -357,7 +378,7 @@ def fit_all(data: Slice, variants, embedder, workdir: Path) -> tuple[dict[str, s
     dump = ranker.booster_.dump_model()
     dump["article_qa"] = {**provenance(data.train, variants), "params": RANKER_PARAMS}
     declining["article_qa"].update(provenance(data.train, variants))
-    span_texts = [span_dev.text_questions(t) for t in data.span_texts] + [span_dev.own_text(data.own_questions)]
+    span_texts = [span_dev.text_questions(t) for t in data.span_texts] + [span_dev.own_text(data.own_questions, data.own_article)]
     scorer = span_dev.scorer_dump(list(span_dev.rows_of(span_texts)), data.overrides)
     contents = {"ranker": ranker_json(dump), "decline": decline_json(declining), "span": span_dev.scorer_json(scorer)}
     return contents, ranker, answerability
@@ -371,8 +392,9 @@ def report_validation(data: Slice, ranker, embedder, workdir: Path, *, own: bool
           f"for {sentence_hit_rate(held, scores):.3f}")
     if not own:
         return
-    mine = collect_default_article(embedder, workdir, project_questions.load(project_questions.QUESTIONS, "held-out"),
-                                   project_questions.load(project_questions.OFFTOPIC, "held-out"), "even half")
+    mine = collect_default_article(embedder, workdir, data.own_article,
+                                   project_questions.load(project_questions.QUESTIONS, "even"),
+                                   project_questions.load(project_questions.OFFTOPIC, "even"), "even half")
     scores = [ranker.booster_.predict(a.cands.features) if len(a.labels) else None for a in mine]
     print(f"default article, even half (development questions): candidates hold a gold for "
           f"{oracle_rate(mine):.3f}; top sentence holds one for {sentence_hit_rate(mine, scores):.3f}")

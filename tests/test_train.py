@@ -77,3 +77,25 @@ def test_a_failed_write_leaves_every_old_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "not-a-folder"]  # no staged file left
     train.write_files({first: "new", tmp_path / "c.json": "new"})
     assert first.read_text(encoding="utf-8") == "new" == (tmp_path / "c.json").read_text(encoding="utf-8")
+
+
+def test_decline_folds_hold_out_whole_texts_and_every_row_once():
+    groups = np.asarray(["cmrc-00"] * 30 + ["cmrc-01"] * 12 + ["default-article"] * 20 + ["cmrc-02"] * 7
+                        + ["cmrc-03"] * 9 + ["cmrc-04"] * 5 + ["cmrc-05"] * 3)
+    folds = train.decline_folds(groups)
+    assert len(folds) == train.DECLINE_FOLDS
+    held = np.concatenate([test for _, test in folds])
+    assert sorted(held.tolist()) == list(range(len(groups)))  # each row held out exactly once
+    for fit_rows, test_rows in folds:
+        assert not set(groups[fit_rows]) & set(groups[test_rows])  # a text is never on both sides
+        assert len(fit_rows) + len(test_rows) == len(groups)
+    assert [t.tolist() for _, t in train.decline_folds(groups)] == [t.tolist() for _, t in folds]
+    assert len(train.decline_folds(np.asarray(["a", "b", "a"]))) == 2  # no more folds than texts
+
+
+def test_twins_of_a_cmrc_question_share_a_text_name():
+    """The grouping relies on it: the variants of a text keep its name."""
+    import cmrc
+
+    names = {variant: [t.name for t in cmrc.load_texts(variant)] for variant in cmrc.VARIANTS}
+    assert names["simplified"] == names["traditional"] == names["cross-script"]
