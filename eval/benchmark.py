@@ -3,6 +3,7 @@
     python eval/benchmark.py                        # validation split, all three variants
     python eval/benchmark.py --split train          # for reference: eval/benchmark-train.{md,json}
     python eval/benchmark.py --variants simplified,cross-script
+    python eval/benchmark.py --layouts blank-line   # one layout only (default: both, see below)
     python eval/benchmark.py --update-readme        # copy the quality table into README.md
     python eval/benchmark.py --json                 # print the summary as one JSON object
 
@@ -12,6 +13,12 @@ which it should decline. In the same run, on the same texts: the LangChain
 RAG tutorial baseline (``systems.LangChainBaseline``: its answer is its first
 passage) and a lexical sentence picker (the sentence sharing the most
 character bigrams with the question). Neither baseline ever declines.
+
+Every text is built in each layout of ``cmrc.LAYOUTS``: a blank line after
+each title, and each title directly above its paragraph (``Title\ntext``).
+The engine answers both; the baselines run on the first layout only. The
+ingest must read the two alike: the layout table prints both and the
+difference in answer accuracy, which must stay within ``LAYOUT_TOLERANCE``.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ QUALITY = ("hit@1", "hit@3", "answer_accuracy", "short_em", "short_f1", "decline
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 WARMUP_QUESTION = "这篇文章讲了什么?"
 MISS_EXAMPLES = 5
+LAYOUT_TOLERANCE = 0.01
+LAYOUT_QUALITY = ("hit@1", "answer_accuracy", "short_f1", "decline_rate", "false_decline_rate")
 # Characters kept of each answer and passage in benchmark.json: enough to
 # study a miss. A baseline's answer is its first passage, kept once and shorter.
 KEPT_CHARS = 300
@@ -87,7 +96,8 @@ def _bigrams(text: str) -> set[str]:
 
 # ---- scoring one system on one text ------------------------------------------
 
-def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: str, timed: bool = True) -> list[dict]:
+def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: str, timed: bool = True,
+               layout: str = cmrc.LAYOUTS[0]) -> list[dict]:
     """One row per question: the text's own questions, then the other text's.
 
     ``system`` has ``ask(q)`` (``found``, ``text``, optional ``short_answer``)
@@ -96,7 +106,7 @@ def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: s
     ``timed=False`` no time is recorded (the question vectors were made ahead).
     """
     system.ask(WARMUP_QUESTION)
-    base = {"system": system_name, "variant": variant, "text": text.name}
+    base = {"system": system_name, "variant": variant, "layout": layout, "text": text.name}
     rows = [{**base, "kind": "own", **_own_row(system, q, timed)} for q in text.questions]
     rows += [{**base, "kind": "other", **_other_row(system, q)} for q in text.other_questions]
     return rows
@@ -221,23 +231,30 @@ class Embedders:
         return cls(engine=load_embedder(), baseline=QuestionVectors(load_embedder(PACKAGED_MINILM)))
 
 
-def run(split: str, variants: list[str], embedders: Embedders) -> dict:
+def run(split: str, variants: list[str], embedders: Embedders, layouts: tuple[str, ...] = cmrc.LAYOUTS) -> dict:
+    """``summary``: every system on the first layout; ``by_layout``: the engine on each."""
     rows, builds, missing = [], [], {}
-    for variant in variants:
-        texts = [t for t in cmrc.load_texts(variant) if split == "all" or t.split == split]
-        missing[variant] = 0
-        for text in texts:
-            started = time.perf_counter()
-            text_rows, build, n_missing = _run_text(text, variant, embedders)
-            print(f"{variant} {text.name}: {len(text.questions)} questions, build {build['seconds']:.1f} s, "
-                  f"all {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-            rows += text_rows
-            builds.append(build)
-            missing[variant] += n_missing
+    for layout in layouts:
+        first = layout == layouts[0]
+        for variant in variants:
+            texts = [t for t in cmrc.load_texts(variant, layout) if split == "all" or t.split == split]
+            for text in texts:
+                started = time.perf_counter()
+                text_rows, build, n_missing = _run_text(text, variant, embedders, layout=layout, baselines=first)
+                print(f"{layout} {variant} {text.name}: {len(text.questions)} questions, build "
+                      f"{build['seconds']:.1f} s, all {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+                rows += text_rows
+                if first:
+                    builds.append(build)
+                    missing[variant] = missing.get(variant, 0) + n_missing
+    engine = [r for r in rows if r["system"] == ENGINE]
     return {
-        "split": split, "variants": variants,
+        "split": split, "variants": variants, "layouts": list(layouts),
         "texts": sorted({r["text"] for r in rows}),
-        "summary": summaries(rows, variants),
+        "summary": summaries([r for r in rows if r["layout"] == layouts[0]], variants),
+        "by_layout": {layout: {variant: systems[ENGINE] for variant, systems in
+                               summaries([r for r in engine if r["layout"] == layout], variants).items()}
+                      for layout in layouts},
         "build_s_per_12k_chars": round(sum(b["seconds"] for b in builds) / sum(b["chars"] for b in builds)
                                        * ARTICLE_CHARS, 3) if builds else 0.0,
         "questions_without_gold_in_article": missing,
@@ -245,7 +262,8 @@ def run(split: str, variants: list[str], embedders: Embedders) -> dict:
     }
 
 
-def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders) -> tuple[list[dict], dict, int]:
+def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders, *, layout: str,
+              baselines: bool) -> tuple[list[dict], dict, int]:
     from article_qa import ArticleQA
     from systems import LangChainBaseline
 
@@ -254,13 +272,15 @@ def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders) -> t
         started = time.perf_counter()
         qa = ArticleQA.build(path, index_dir=Path(tmp) / "index", embedder=embedders.engine)
         build = {"seconds": time.perf_counter() - started, "chars": len(qa.article)}
-        rows = score_text(qa, text, system_name=ENGINE, variant=variant)
-        rows += score_text(LexicalPicker(text.article), text, system_name=LEXICAL, variant=variant)
-        baseline = LangChainBaseline(path, embedder=embedders.baseline)
-        if isinstance(embedders.baseline, QuestionVectors):
-            embedders.baseline.prepare([q.text for q in text.questions + text.other_questions] + [WARMUP_QUESTION])
-        rows += score_text(baseline, text, system_name=LANGCHAIN, variant=variant,
-                           timed=not isinstance(embedders.baseline, QuestionVectors))
+        rows = score_text(qa, text, system_name=ENGINE, variant=variant, layout=layout)
+        if baselines:
+            rows += score_text(LexicalPicker(text.article), text, system_name=LEXICAL, variant=variant, layout=layout)
+            baseline = LangChainBaseline(path, embedder=embedders.baseline)
+            if isinstance(embedders.baseline, QuestionVectors):
+                embedders.baseline.prepare([q.text for q in text.questions + text.other_questions]
+                                           + [WARMUP_QUESTION])
+            rows += score_text(baseline, text, system_name=LANGCHAIN, variant=variant, layout=layout,
+                               timed=not isinstance(embedders.baseline, QuestionVectors))
     return rows, build, count_missing_golds(qa.article, text)
 
 
@@ -280,6 +300,31 @@ def quality_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def layout_table(results: dict) -> str:
+    """The engine in each layout, by variant, and the gap in answer accuracy."""
+    layouts = results.get("layouts", [])
+    lines = ["| layout | variant | n | " + " | ".join(LAYOUT_QUALITY) + " |",
+             "|---" * (len(LAYOUT_QUALITY) + 3) + "|"]
+    for layout in layouts:
+        for variant, row in results["by_layout"][layout].items():
+            lines.append(f"| {layout} | {variant} | {row['n']} | "
+                         + " | ".join(f"{row[k]:.3f}" for k in LAYOUT_QUALITY) + " |")
+    table = "\n".join(lines)
+    if len(layouts) < 2:
+        return table
+    gap = layout_gap(results)
+    verdict = "within" if abs(gap) <= LAYOUT_TOLERANCE else "NOT within"
+    return (f"{table}\n\nanswer_accuracy, {layouts[1]} − {layouts[0]}, overall: {gap:+.3f} "
+            f"({verdict} {LAYOUT_TOLERANCE})")
+
+
+def layout_gap(results: dict) -> float:
+    """The engine's overall answer accuracy in the second layout minus the first."""
+    first, second = results["layouts"][:2]
+    by_layout = results["by_layout"]
+    return round(by_layout[second][OVERALL]["answer_accuracy"] - by_layout[first][OVERALL]["answer_accuracy"], 4)
+
+
 def speed_table(results: dict) -> str:
     """ask p50 per system; "—" where the question vectors were made ahead (the baseline)."""
     lines = ["| variant | system | ask_p50_ms |", "|---|---|---|"]
@@ -294,7 +339,8 @@ def readme_block(results: dict) -> str:
     texts = results["texts"]
     n_other = results["summary"][OVERALL][ENGINE]["n_other"]
     return (f"{quality_table(results)}\n\nCMRC 2018 trial set, {results['split']} split: {len(texts)} texts "
-            f"of about 12,000 characters, {n_other} other texts' questions to decline (`eval/benchmark.json`).")
+            f"of about 12,000 characters, {n_other} other texts' questions to decline (`eval/benchmark.json`). "
+            f"Layout `{results['layouts'][0]}`; article-qa in every layout:\n\n{layout_table(results)}")
 
 
 def markdown(results: dict) -> str:
@@ -303,6 +349,9 @@ def markdown(results: dict) -> str:
         f"Split `{results['split']}`: texts {', '.join(results['texts'])}; produced by `python eval/benchmark.py` "
         f"in {results.get('eval_seconds', '?')} s. Texts, split and variants are described in `eval/cmrc.py`.",
         "## Quality", quality_table(results),
+        f"Layout `{results['layouts'][0]}`. article-qa on the same texts in every layout (a blank line after each "
+        "title, or the title directly above its paragraph):",
+        layout_table(results),
         "hit@k: a gold answer inside a top-k passage (script-folded). answer_accuracy: an answer given, with a gold "
         "inside it. short_em / short_f1: CMRC 2018's metric on `Answer.short_answer` (a baseline's whole answer, "
         "for reference; a decline scores 0). decline_rate: share of another text's questions declined (right); "
@@ -359,17 +408,22 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("validation", "train", "all"), default="validation")
     parser.add_argument("--variants", default=",".join(cmrc.VARIANTS), help="comma-separated")
+    parser.add_argument("--layouts", default=",".join(cmrc.LAYOUTS),
+                        help="comma-separated; the baselines run on the first (default: all)")
     parser.add_argument("--update-readme", action="store_true", help="copy the quality table into README.md")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if unknown := sorted(set(variants) - set(cmrc.VARIANTS)):
         parser.error(f"unknown variants {unknown}; choose from {', '.join(cmrc.VARIANTS)}")
+    layouts = tuple(v.strip() for v in args.layouts.split(",") if v.strip())
+    if not layouts or set(layouts) - set(cmrc.LAYOUTS):
+        parser.error(f"--layouts takes some of {', '.join(cmrc.LAYOUTS)}")
     if args.update_readme and args.split != "validation":
         parser.error("--update-readme reports the validation split only")
 
     started = time.perf_counter()
-    results = run(args.split, variants, Embedders.real())
+    results = run(args.split, variants, Embedders.real(), layouts)
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     md_path, json_path = output_paths(args.split)
     json_path.write_text(to_json(results), encoding="utf-8")
@@ -379,7 +433,7 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps({k: v for k, v in results.items() if k != "rows"}, ensure_ascii=False))
     else:
-        print(quality_table(results) + "\n\n" + speed_table(results))
+        print(quality_table(results) + "\n\n" + layout_table(results) + "\n\n" + speed_table(results))
         print(f"build: {results['build_s_per_12k_chars']:.2f} s per 12k chars; "
               f"questions without gold in article: {results['questions_without_gold_in_article']}; "
               f"{results['eval_seconds']} s; wrote {md_path.name}, {json_path.name}")

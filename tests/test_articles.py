@@ -279,3 +279,68 @@ def test_cli_builds_and_answers_a_big5_crlf_article_with_the_real_model(tmp_path
     answer = json.loads(capsys.readouterr().out)
     assert answer["found"]
     assert "政府上網工程於1999年啟動，推動各級政府機關建立網站。" in answer["text"]
+
+
+# ---- a title line directly above its text ------------------------------------------
+
+TITLED = [
+    ("泡泡战士", "泡泡战士是一款由韩国Nexon开发的多人在线游戏。玩家以水枪射出水泡困住对手，再将其踩破。"),
+    ("李晨 · 演员", "李晨，1978年出生于北京，中国内地男演员，毕业于北京电影学院表演系。"),
+    ("The keepers", "Three families kept the light over ninety years. The last keeper, Tom Avery, left in 1961."),
+]
+
+
+def spans(article):
+    return [(article.text[s.start:s.end], s.is_heading) for s in article.spans]
+
+
+@pytest.mark.parametrize("separator", ["\n", "\r\n"])
+def test_a_title_directly_above_its_text_reads_as_with_a_blank_line(separator):
+    blank = "\n\n".join(f"{title}\n\n{text}" for title, text in TITLED)
+    glued = "\n\n".join(f"{title}\n{text}" for title, text in TITLED).replace("\n", separator)
+    expected = [line for title, text in TITLED for line in ((title, True), (text, False))]
+    assert spans(clean_article(blank)) == expected
+    assert spans(clean_article(glued)) == expected
+
+
+def test_a_title_above_hard_wrapped_prose_is_split_off_and_the_prose_joined():
+    text = ("The keepers\n"
+            "Three families kept the light over ninety years. The last keeper,\n"
+            "Tom Avery, left in 1961 when the lamp was automated and the\n"
+            "cottages were sold.\n\nA museum opens on Saturdays.\n")
+    assert spans(clean_article(text)) == [
+        ("The keepers", True),
+        ("Three families kept the light over ninety years. The last keeper, Tom Avery, left in 1961 "
+         "when the lamp was automated and the cottages were sold.", False),
+        ("A museum opens on Saturdays.", False)]
+
+
+@pytest.mark.parametrize("paragraph", [
+    # Each first line looks like a heading (short, no closing mark), but:
+    "In 1871 the harbour board asked\nJohn Smith, an engineer, to build it.",  # the next is about as long
+    "Its lamp\nburned whale oil until 1904, when it was converted to kerosene.",  # the next carries on in lower case
+    "The lamp burned\nwhale oil.",
+    "市立圖書館於1986年落成當時藏書約十萬冊館舍經過多次擴建閱覽室的座位由最初\n的兩百個增加到八百個。",
+])
+def test_hard_wrapped_prose_stays_one_paragraph(paragraph):
+    article = clean_article(paragraph + "\n\nAnother paragraph ends here.\n")
+    first = article.spans[0]
+    assert not first.is_heading
+    assert article.text[first.start:first.end].replace(" ", "") == paragraph.replace("\n", "").replace(" ", "")
+
+
+def test_a_byline_directly_above_the_text_is_the_byline():
+    article = clean_article("The River Town Bridge\n\nBy Maria Lopez\n"
+                            "The River Town bridge opened in 1932 after four years of construction.\n")
+    assert article.byline == "By Maria Lopez"
+    assert spans(article)[1:] == [("By Maria Lopez", False),
+                                  ("The River Town bridge opened in 1932 after four years of construction.", False)]
+
+
+def test_a_markdown_paragraph_keeps_its_first_line(tmp_path):
+    """Markdown says what a heading is: a paragraph's short first line stays in it."""
+    path = tmp_path / "a.md"
+    path.write_text("# Title\n\nShort line\nA much longer second line of the same paragraph, as Markdown joins it.\n",
+                    encoding="utf-8")
+    assert spans(read_article(path)) == [
+        ("Title", True), ("Short line A much longer second line of the same paragraph, as Markdown joins it.", False)]

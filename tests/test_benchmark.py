@@ -85,6 +85,40 @@ def test_heading_lines_read_as_headings_even_with_brackets_or_repeats():
     assert sum(s.is_heading for s in clean.spans) == 2
 
 
+def test_both_layouts_hold_the_same_texts_and_ingest_reads_them_alike(texts):
+    for blank, above in zip(texts["simplified"], cmrc.load_texts("simplified", "title-above")):
+        assert above.article != blank.article and above.article.replace("\n", "") == blank.article.replace("\n", "")
+        assert (above.name, above.questions, above.other_questions) == (blank.name, blank.questions,
+                                                                        blank.other_questions)
+        assert clean_article(above.article) == clean_article(blank.article), blank.name
+    paragraphs = [{"title": "泡泡战士", "context_text": "泡泡战士由韩国Nexon开发。"},
+                  {"title": "李晨 (演员)", "context_text": "李晨，1978年出生于北京。"}]
+    assert cmrc.compose_article(paragraphs, "title-above") == (
+        "泡泡战士\n泡泡战士由韩国Nexon开发。\n\n李晨 · 演员\n李晨，1978年出生于北京。\n")
+    with pytest.raises(ValueError, match="unknown layout"):
+        cmrc.load_texts("simplified", "no-blank-lines")
+
+
+def test_the_committed_benchmark_agrees_across_layouts():
+    results = json.loads((ROOT / "eval" / "benchmark.json").read_text(encoding="utf-8"))
+    assert results["layouts"] == list(cmrc.LAYOUTS)
+    assert abs(benchmark.layout_gap(results)) <= benchmark.LAYOUT_TOLERANCE
+    for layout in cmrc.LAYOUTS:
+        assert results["by_layout"][layout]["overall"]["n"] == results["summary"]["overall"][benchmark.ENGINE]["n"]
+    assert {r["layout"] for r in results["rows"] if r["system"] != benchmark.ENGINE} == {cmrc.LAYOUTS[0]}
+
+
+def test_layout_table_prints_both_layouts_and_the_gap():
+    row = {"n": 2, "hit@1": 1.0, "answer_accuracy": 0.5, "short_f1": 0.25, "decline_rate": 1.0,
+           "false_decline_rate": 0.0}
+    results = {"layouts": ["blank-line", "title-above"],
+               "by_layout": {"blank-line": {"overall": row}, "title-above": {"overall": {**row, "answer_accuracy": 0.48}}}}
+    table = benchmark.layout_table(results)
+    assert "| blank-line | overall | 2 | 1.000 | 0.500 | 0.250 | 1.000 | 0.000 |" in table
+    assert "| title-above | overall | 2 | 1.000 | 0.480 |" in table
+    assert table.endswith("overall: -0.020 (NOT within 0.01)")
+
+
 def test_other_questions_come_from_one_other_text_of_the_same_split(texts):
     for variant, group in texts.items():
         owner = {q.id: t for t in group for q in t.questions}

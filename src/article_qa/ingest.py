@@ -5,7 +5,11 @@ clean copy of the article.
 parser for its format. The rules here are general (no list keyed to one
 article): join each paragraph's wrapped lines, drop lines that are widget
 chrome, drop any paragraph already seen, and mark headings (the format's own
-marks, else short lines without closing punctuation). Web copies of articles
+marks, else short lines without closing punctuation). Where the format does
+not say, a short line without closing punctuation directly above a long one
+is a heading whether or not a blank line follows it ("Title\nFirst
+paragraph…" reads as "Title\n\nFirst paragraph…"); hard-wrapped prose,
+whose lines are about as long as each other, is still joined. Web copies of articles
 carry share/QR/follow widgets and are often pasted twice. A widget line is
 one made only of widget vocabulary ("Share this article", "掃描二維碼分享到手機",
 "Facebook", "+關註"), so a heading or sentence that merely uses such a word
@@ -132,19 +136,23 @@ def clean_blocks(blocks: list[Block], *, name: str = "article") -> Article:
 def _paragraphs(blocks: list[Block]):
     """Each block's lines joined into one paragraph, except widget lines glued
     under a finished sentence ("…construction." + "Share this article"): those
-    stand alone, so the junk rule can drop them, and what follows them starts anew."""
+    stand alone, so the junk rule can drop them, and what follows them starts
+    anew; and, where the format does not say what is a heading, a title line
+    directly above its text (:func:`is_title_above`), which stands alone too."""
     for block in blocks:
         current: list[str] = []
-        for line in block.lines:
-            line = line.strip()
-            if not line:
-                continue
+        lines = [line.strip() for line in block.lines if line.strip()]
+        for number, line in enumerate(lines):
             after_sentence = not current or current[-1].endswith(_SENTENCE_END)
             if after_sentence and not line[:1].islower() and is_junk_line(line):
                 if current:
                     yield _join_wrapped(current), block.heading
                     current = []
                 yield line, False
+            elif (block.heading is None and len(current) == 1 and number == 1
+                  and is_title_above(current[0], line)):
+                yield current[0], None  # None: a heading, or the byline, as clean_blocks decides
+                current = [line]
             else:
                 current.append(line)
         if current:
@@ -167,6 +175,17 @@ def is_junk_line(line: str) -> bool:
     if len(line) > _WIDGET_MAX_CHARS or not _WIDGET.search(line):
         return False
     return not _LETTER.search(_WIDGET_OR_FILLER.sub(" ", line))
+
+
+def is_title_above(line: str, below: str) -> bool:
+    """Whether ``line`` is a title over ``below`` rather than the first line
+    of a hard-wrapped paragraph: a heading-like line over a line at least
+    twice as long that is no heading and does not carry on a sentence in
+    lower case (wrapping fills a line before it breaks, so a wrapped line is
+    about as long as the next)."""
+    if not is_heading(line) or is_heading(below) or below[:1].islower():
+        return False
+    return len(below) >= 2 * len(line)
 
 
 def is_heading(line: str) -> bool:
