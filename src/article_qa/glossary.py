@@ -41,9 +41,7 @@ _stemmer_lock = threading.Lock()
 def english_words(text: str) -> list[str]:
     """Content words of English text, lower-cased and Snowball-stemmed, so that
     a question's "construction" meets a gloss's "to construct"."""
-    words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
-    with _stemmer_lock:  # PyStemmer's stemmers are not thread-safe
-        return _stemmer().stemWords(words)
+    return stem_words(_content_words(text))
 
 
 def is_stopword(word: str) -> bool:
@@ -52,9 +50,22 @@ def is_stopword(word: str) -> bool:
 
 def content_words(text: str) -> list[tuple[str, str]]:
     """(word, Snowball stem) for each content word of lower-cased English text."""
-    words = [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
-    with _stemmer_lock:
-        return list(zip(words, _stemmer().stemWords(words)))
+    words = _content_words(text)
+    return list(zip(words, stem_words(words)))
+
+
+def stem_words(words: list[str]) -> list[str]:
+    """The English Snowball stem of each lower-case word ("launched",
+    "launches" -> "launch"): this module owns the stemmer, and the BM25 side
+    (``lexical.py``) stems its Latin terms with it too."""
+    if not words:
+        return []
+    with _stemmer_lock:  # PyStemmer's stemmers are not thread-safe
+        return _stemmer().stemWords(words)
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in _LATIN_WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
 @lru_cache(maxsize=1)

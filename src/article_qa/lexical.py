@@ -1,5 +1,13 @@
 """The lexical side: a BM25 index over script-folded chunk tokens.
 
+Its terms are ``fold.tokens`` with each Latin word replaced by its English
+Snowball stem (:func:`terms`), in the chunks and in the question alike, so
+that "When was it launched?" meets "the launch of ..." and "lighthouses"
+meets "lighthouse". Every lookup here (:meth:`LexicalIndex.knows`,
+:meth:`~LexicalIndex.token_ids`, postings, document frequencies) takes the
+tokens as ``fold.tokens`` gives them and stems them itself: callers never
+see a stem. Chinese n-grams and numbers are terms as they are.
+
 This module owns ``bm25s``: it builds, saves and loads the index and reads
 its precomputed per-(token, chunk) scores directly — a sparse CSC matrix —
 to score weighted queries in one pass over the postings. Reading those
@@ -16,9 +24,28 @@ from pathlib import Path
 import numpy as np
 
 from .errors import IndexMissingError
+from .glossary import stem_words
 
 METHOD = "lucene"
 _SUMMABLE_METHODS = ("lucene", "robertson", "atire")
+
+
+def terms(tokens: list[str]) -> list[str]:
+    """The BM25 terms of ``fold.tokens`` output: Latin words (ASCII letters
+    only) as their Snowball stems, every other token unchanged."""
+    words = list(dict.fromkeys(token for token in tokens if _is_latin_word(token)))
+    if not words:
+        return list(tokens)
+    stems = dict(zip(words, stem_words(words)))
+    return [stems.get(token, token) for token in tokens]
+
+
+def _term(token: str) -> str:
+    return stem_words([token])[0] if _is_latin_word(token) else token
+
+
+def _is_latin_word(token: str) -> bool:
+    return token.isascii() and token.isalpha()
 
 
 class LexicalIndex:
@@ -37,8 +64,10 @@ class LexicalIndex:
     # ---- build / save / load ---------------------------------------------
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
+        """One list of ``fold.tokens`` per chunk, indexed as their :func:`terms`."""
         import bm25s
 
+        token_lists = [terms(tokens) for tokens in token_lists]
         # Token ids assigned in sorted order, not by bm25s (which numbers them
         # in set order, different in every process): the same text then
         # builds the same files, so a test can compare them with index/.
@@ -60,21 +89,22 @@ class LexicalIndex:
 
     # ---- vocabulary ------------------------------------------------------
     def knows(self, token: str) -> bool:
-        return token in self._vocab
+        """Whether some chunk holds ``token`` (a Latin word: in any form with its stem)."""
+        return _term(token) in self._vocab
 
     def token_ids(self, tokens: list[str]) -> list[int]:
-        """Ids of the tokens the index knows, in order (unknown ones left out)."""
+        """Ids of the tokens' terms the index knows, in order (unknown ones left out)."""
         vocab = self._vocab
-        return [vocab[token] for token in tokens if token in vocab]
+        return [vocab[term] for term in terms(tokens) if term in vocab]
 
     def document_frequency(self, token: str) -> int:
-        """In how many chunks ``token`` occurs (0 when unknown)."""
-        token_id = self._vocab.get(token)
+        """In how many chunks ``token``'s term occurs (0 when unknown)."""
+        token_id = self._vocab.get(_term(token))
         return 0 if token_id is None else int(self._indptr[token_id + 1] - self._indptr[token_id])
 
     def chunks_with(self, token: str) -> np.ndarray:
-        """The chunk ids holding ``token`` (its postings)."""
-        token_id = self._vocab.get(token)
+        """The chunk ids holding ``token``'s term (its postings)."""
+        token_id = self._vocab.get(_term(token))
         if token_id is None:
             return np.zeros(0, dtype=np.int64)
         return self._indices[self._indptr[token_id]:self._indptr[token_id + 1]]
