@@ -4,7 +4,7 @@
     python eval/train.py --no-save        # fit and print only
     python eval/train.py --out DIR        # write the three files to DIR instead
     python eval/train.py --refit-decline  # only the decline model, from the last run's rows (eval/.cache/)
-    python eval/train.py --smoke          # every model on a small slice, into a temporary folder (seconds)
+    python eval/train.py --smoke          # every model on a small slice (train_data.py), into a temporary folder
 
 Three models, all fitted on the training part of the fixed split only
 (``eval/cmrc.py``) and the training half of the project's own questions:
@@ -49,7 +49,6 @@ import random
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,133 +59,22 @@ sys.path.insert(0, str(EVAL_DIR))
 import cmrc  # noqa: E402
 import project_questions  # noqa: E402
 import span_dev  # noqa: E402
+from train_data import (DEFAULT_ARTICLE, SEED, SMOKE_OVERRIDES, Asked, Slice, collect,  # noqa: E402
+                        collect_default_article, full_slice, oracle_rate, sentence_hit_rate, smoke_slice)
 
-from article_qa import ArticleQA  # noqa: E402
 from article_qa import decline, rank, span  # noqa: E402
 from article_qa.embed import load_embedder  # noqa: E402
-from article_qa.fold import fold, has_han  # noqa: E402
-from article_qa.settings import DEFAULTS  # noqa: E402
-from article_qa.tagging import tag  # noqa: E402
+from article_qa.fold import has_han  # noqa: E402
 
-SEED = 2018
 CACHE = EVAL_DIR / ".cache" / "answerability.npz"
 FOLDS = 4
 DECLINE_FOLDS = 5
-EXTRA_NEGATIVES = 36  # per text, on top of the benchmark's 12 other-text questions
 MAX_FALSE_DECLINES = 0.02
 DECLINE_PARAMS = dict(n_estimators=150, learning_rate=0.05, num_leaves=7, min_child_samples=20, subsample=0.8,
                       subsample_freq=1, verbose=-1)
 RANKER_PARAMS = dict(objective="lambdarank", n_estimators=300, learning_rate=0.05, num_leaves=15,
                      min_child_samples=20, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
                      lambdarank_truncation_level=10, verbose=-1)
-DEFAULT_ARTICLE = "default-article"
-# --smoke: CMRC texts of a few paragraphs each and a slice of the project's questions.
-SMOKE_TEXTS, SMOKE_PARAGRAPHS, SMOKE_ARTICLE_LINES, SMOKE_OWN_OFFTOPIC = 4, 2, 12, 8
-# Few trees, one thread: on a few hundred rows LightGBM's threads only wait on each other.
-SMOKE_OVERRIDES = {"n_estimators": 20, "n_jobs": 1}
-
-
-@dataclass
-class Asked:
-    """One question put to one built text, with everything the models need."""
-
-    text_name: str
-    answerable: bool
-    query: object
-    question_tags: tuple
-    passages: list
-    cands: rank.Candidates
-    labels: np.ndarray
-    qa: ArticleQA
-
-
-@dataclass(frozen=True)
-class Slice:
-    """What a run fits on: CMRC train and validation texts, the project's questions."""
-
-    train: list
-    validation: list
-    own_article: str  # the default article's text (the smoke run: its first lines)
-    own_questions: list
-    own_offtopic: list
-    extra_negatives: int
-    span_texts: list  # the span scorer's CMRC texts (Simplified only)
-    overrides: dict  # LightGBM parameters set over every model's (the smoke run's fewer trees)
-
-
-def full_slice(variants: list[str]) -> Slice:
-    texts = [t for v in variants for t in cmrc.load_texts(v)]
-    return Slice(train=[t for t in texts if t.split == "train"],
-                 validation=[t for t in texts if t.split == "validation"],
-                 own_article=project_questions.ARTICLE.read_text(encoding="utf-8"),
-                 own_questions=project_questions.load(project_questions.QUESTIONS, "train"),
-                 own_offtopic=project_questions.load(project_questions.OFFTOPIC, "train"),
-                 extra_negatives=EXTRA_NEGATIVES,
-                 span_texts=[t for t in cmrc.load_texts("simplified") if t.split == "train"], overrides={})
-
-
-def smoke_slice() -> Slice:
-    """A few small CMRC texts (Simplified, plus one Traditional copy so the
-    script-variant grouping is exercised) and a slice of the project's questions."""
-    texts = cmrc.small_texts(SMOKE_TEXTS + 1, SMOKE_PARAGRAPHS)
-    train, validation = texts[:SMOKE_TEXTS], texts[SMOKE_TEXTS:]
-    train.append(cmrc.converted(train[0], convert_questions=True))
-    article = "\n".join(project_questions.ARTICLE.read_text(encoding="utf-8").splitlines()[:SMOKE_ARTICLE_LINES])
-    questions = [q for q in project_questions.load(project_questions.QUESTIONS, "train")
-                 if any(gold in article for gold in q["answers"])]
-    offtopic = project_questions.load(project_questions.OFFTOPIC, "train")
-    return Slice(train=train, validation=validation, own_article=article, own_questions=questions,
-                 own_offtopic=offtopic[:SMOKE_OWN_OFFTOPIC], extra_negatives=4, span_texts=texts[:SMOKE_TEXTS],
-                 overrides=SMOKE_OVERRIDES)
-
-
-# ---- asking the built texts ----------------------------------------------------
-
-def collect(texts: list[cmrc.BenchmarkText], embedder, workdir: Path, *, extra_negatives: int) -> list[Asked]:
-    asked: list[Asked] = []
-    pool = [q for t in texts for q in t.questions]
-    rng = random.Random(SEED)
-    for number, text in enumerate(texts, 1):
-        started = time.perf_counter()
-        folder = workdir / f"{text.name}-{number}"
-        qa = ArticleQA.build(cmrc.write_article(text, folder), index_dir=folder / "index", embedder=embedder)
-        negatives = list(text.other_questions) + _extra_negatives(text, pool, qa.article, rng, extra_negatives)
-        for question, answerable in [(q, True) for q in text.questions] + [(q, False) for q in negatives]:
-            asked.append(_ask(qa, text.name, question, answerable))
-        print(f"  {text.name} ({number}/{len(texts)}): {len(text.questions)} questions, "
-              f"{len(negatives)} from other texts, {time.perf_counter() - started:.1f} s", flush=True)
-    return asked
-
-
-def collect_default_article(embedder, workdir: Path, article: str, questions: list[dict], offtopic: list[dict],
-                            label: str) -> list[Asked]:
-    """The project's own questions on the default article, asked like a benchmark text's."""
-    folder = workdir / ("default-index" if label == "train half" else "default-index-even")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder.with_name(folder.name + ".txt")
-    path.write_text(article, encoding="utf-8")
-    qa = ArticleQA.build(path, index_dir=folder, embedder=embedder)
-    asked = [_ask(qa, DEFAULT_ARTICLE, cmrc.Question(item["id"], item["question"], tuple(item["answers"])), True)
-             for item in questions]
-    asked += [_ask(qa, DEFAULT_ARTICLE, cmrc.Question(item["id"], item["question"], ()), False) for item in offtopic]
-    print(f"  default article ({label}): {len(asked)} questions", flush=True)
-    return asked
-
-
-def _extra_negatives(text, pool, article: str, rng: random.Random, count: int) -> list[cmrc.Question]:
-    own = {q.id for q in text.questions}
-    others = [q for q in pool if q.id not in own and not any(g in article for g in q.golds)]
-    return rng.sample(others, min(count, len(others)))
-
-
-def _ask(qa: ArticleQA, text_name: str, question, answerable: bool) -> Asked:
-    query = qa.prepare(question.text)
-    passages = qa.search(query, DEFAULTS.answer_passages)
-    cands = rank.candidates(query, passages, qa.index, qa.index.sentence_tags)
-    golds = [fold(g) for g in question.golds]
-    labels = np.asarray([answerable and any(g in fold(qa.index.sentence_text(s)) for g in golds)
-                         for s in cands.sentences], dtype=np.int32)
-    return Asked(text_name, answerable, query, tag(query.text), passages, cands, labels, qa)
 
 
 # ---- the sentence ranker -------------------------------------------------------
@@ -306,19 +194,7 @@ def _weighted_threshold(probabilities: np.ndarray, weights: np.ndarray) -> float
     return float(probabilities[order][np.searchsorted(cumulative, MAX_FALSE_DECLINES, side="right")]) - 1e-6
 
 
-# ---- figures -------------------------------------------------------------------
-
-def sentence_hit_rate(asked: list[Asked], scores) -> float:
-    """Share of answerable questions whose top-scored candidate holds a gold."""
-    hits = [bool(a.labels[int(np.argmax(s))]) if s is not None and len(s) else False
-            for a, s in zip(asked, scores) if a.answerable]
-    return float(np.mean(hits)) if hits else 0.0
-
-
-def oracle_rate(asked: list[Asked]) -> float:
-    rates = [bool(a.labels.any()) for a in asked if a.answerable]
-    return float(np.mean(rates)) if rates else 0.0
-
+# ---- provenance and writing -----------------------------------------------------
 
 def provenance(texts, variants) -> dict:
     return {"data": "eval/cmrc2018/cmrc2018_trial.json (CMRC 2018 trial, CC BY-SA 4.0); "
@@ -326,8 +202,6 @@ def provenance(texts, variants) -> dict:
             "split": "train texts of eval/cmrc.py (text i with i % 3 != 2)", "variants": list(variants),
             "texts": sorted({t.name for t in texts}), "seed": SEED, "made_by": "python eval/train.py"}
 
-
-# ---- writing -------------------------------------------------------------------
 
 def model_files(folder: Path) -> dict[str, Path]:
     """Where each model goes in ``folder`` (the shipped names)."""
