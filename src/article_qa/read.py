@@ -229,4 +229,4 @@ def load_reader() -> Reader | None:
     answer stage then keeps the tree models alone)."""
     if not READER_FILE.is_file() or not READER_CARD.is_file():
         return None
-    return Reader()
+    return Reader(READER_FILE, READER_CARD)
