@@ -1,8 +1,9 @@
 """The shipped index/ must be what today's code builds from data/.
 
-A change to cleaning, chunking, sentence splitting, folding, BM25 tokens or
-the glossary without a rebuild of index/ fails here, in the fast tier: the
-embedder-free files are rebuilt and compared byte for byte.
+A change to cleaning, chunking, sentence splitting, folding, BM25 terms
+(tokens and their stems) or the glossary without a rebuild of index/ fails
+here, in the fast tier: the embedder-free files are rebuilt and compared
+byte for byte.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from article_qa.chunk import ChunkParams, chunk_article, split_sentences
 from article_qa.embed import embedder_revision
 from article_qa.errors import StaleIndexError
-from article_qa.index import Manifest, load_index, package_versions, write_text_files
+from article_qa.index import FORMAT_VERSION, Manifest, load_index, package_versions, write_text_files
 from article_qa.ingest import read_article
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,4 +101,13 @@ def test_an_index_of_another_tokenizer_version_is_stale(tmp_path):
     folder = _copy_shipped(tmp_path)
     _edit_manifest(folder, versions={"opencc": "0.9.0"})
     with pytest.raises(StaleIndexError, match=r"opencc 0\.9\.0.*Rebuild it"):
+        load_index(folder)
+
+
+def test_an_index_of_the_previous_format_is_refused_with_the_rebuild_command(tmp_path):
+    """Format 5 indexes BM25's Latin words as stems: a format-4 index, which
+    holds them as written, would quietly miss every inflected word."""
+    folder = _copy_shipped(tmp_path)
+    _edit_manifest(folder, format_version=FORMAT_VERSION - 1)
+    with pytest.raises(StaleIndexError, match=rf"format {FORMAT_VERSION - 1}.*Rebuild it: article-qa build"):
         load_index(folder)
