@@ -44,7 +44,8 @@ def to_simplified(text: str) -> str:
 
 
 def tokens(folded: str) -> list[str]:
-    """Character unigrams and bigrams of CJK runs plus Latin/number words."""
+    """Character unigrams and bigrams of CJK runs plus Latin/number words, as
+    written (BM25 indexes the Latin words' stems: ``lexical.terms``)."""
     out: list[str] = []
     for run in han_runs(folded):
         out.extend(run)

@@ -1,8 +1,9 @@
 """Stage 5 — retrieve: dense and lexical scores fused into one ranking.
 
 Dense similarity carries paraphrases and English questions; BM25 over
-script-folded character n-grams carries names, numbers and exact terms in
-either Chinese script. Each side nominates its best candidates; the union is
+script-folded character n-grams and English word stems (``lexical.terms``:
+"launched" meets "launch") carries names, numbers and exact terms in either
+Chinese script. Each side nominates its best candidates; the union is
 scored by a weighted sum of the cosine and the query-normalised BM25 score.
 """
 
