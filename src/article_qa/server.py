@@ -11,18 +11,18 @@ routes that call the thread-safe engine directly. Every error body is
 ``{"error": "..."}``; bad input is a 4xx with one WARNING log line, and only
 a real fault logs a traceback (and answers 500 ``{"error": "internal error"}``).
 
-Importing this module does not import Gradio; only :func:`create_app` with
+This module holds the JSON API (its schema, routes and error bodies) and
+assembles the app; the body-size limit in front of ``/v1`` and the lazily
+built UI at ``/`` are ASGI pieces of their own (``asgi.py``). Importing
+this module does not import Gradio; only :func:`create_app` with
 ``ui=True`` does, in a background thread.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import socket
-import threading
 import time
 from typing import Any, Callable
 
@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.supervisors import Multiprocess
 
+from .asgi import BodyLimit, LazyUI, ui_lifespan
 from .engines import EngineSlot
 from .errors import ArticleQAError, BadQuestionError
 from .settings import DEFAULTS
@@ -94,7 +95,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> FastAPI:
     """The JSON API around ``slot`` (loaded now, so the first request pays
     nothing), with the Gradio UI at ``/`` when ``ui`` is true (ready a few
-    seconds after the port opens: see :class:`LazyUI`).
+    seconds after the port opens: see :class:`asgi.LazyUI`).
 
     ``inline`` runs the engine on the event loop instead of FastAPI's
     threadpool (only ``eval/load.py`` uses it, to compare the two).
@@ -106,7 +107,7 @@ def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> Fa
     lazy_ui = LazyUI(slot) if ui else None
     app = FastAPI(title="article-qa", version=_version(), docs_url="/docs", redoc_url=None,
                   description="Answers questions about one article by quoting it, with numbered citations.",
-                  lifespan=_lifespan(lazy_ui))
+                  lifespan=ui_lifespan(lazy_ui))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefix=API_PREFIX)
     _add_error_handlers(app)
     _add_routes(app, slot, inline, ui_state=lazy_ui.state if lazy_ui else lambda: "off")
@@ -287,144 +288,6 @@ def describe_validation(problems: list[dict]) -> str:
             message = "unknown field"
         parts.append(f"{where}: {message}")
     return "; ".join(parts) + "."
-
-
-class BodyLimit:
-    """ASGI middleware: a request under ``prefix`` whose body exceeds ``limit``
-    bytes gets 413 before anything parses it, whether its length is declared
-    or it is streamed. The body (at most ``limit`` bytes) is read here and
-    handed on whole."""
-
-    def __init__(self, app, *, limit: int, prefix: str) -> None:
-        self.app, self.limit, self.prefix = app, limit, prefix
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            return await self.app(scope, receive, send)
-        declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.limit:
-            return await self._too_large(scope, send)
-        body = await self._read_body(receive)
-        if body is None:
-            return await self._too_large(scope, send)
-        await self.app(scope, _replay(body, receive), send)
-
-    async def _read_body(self, receive) -> bytes | None:
-        """The whole body, or ``None`` as soon as it passes the limit."""
-        parts, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return b"".join(parts)
-            parts.append(message.get("body", b""))
-            size += len(parts[-1])
-            if size > self.limit:
-                return None
-            if not message.get("more_body", False):
-                return b"".join(parts)
-
-    async def _too_large(self, scope, send) -> None:
-        log.warning("rejected %s %s (413): body over %d bytes", scope["method"], scope["path"], self.limit)
-        response = _error(413, f"The request body is larger than {self.limit} bytes.")
-        await response(scope, None, send)
-
-
-def _replay(body: bytes, receive):
-    """An ASGI ``receive`` that yields ``body`` once, then waits on the real one (disconnects)."""
-    sent = False
-
-    async def replay():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
-
-
-# ------------------------------------------------------------------- UI ----
-class LazyUI:
-    """The Gradio UI at ``/``, built in a thread from the moment the app is
-    created, so the port opens and ``/v1`` answers without waiting for
-    Gradio's import (seconds); until the UI is ready, its paths answer 503
-    with ``Retry-After``. Runs Gradio's own start-up (queue, MCP sessions)
-    inside the server's lifespan once built."""
-
-    def __init__(self, slot: EngineSlot) -> None:
-        self.slot = slot
-        self.app = None  # the ASGI app Gradio is mounted on, once its lifespan runs
-        self.failed = False
-        self._host: FastAPI | None = None
-        self._built = threading.Event()
-        self._stopping = asyncio.Event()
-        threading.Thread(target=self._build, name="article-qa-ui", daemon=True).start()
-
-    def _build(self) -> None:
-        try:
-            import gradio as gr
-
-            host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-            demo, settings = ui_blocks(self.slot)
-            self._host = gr.mount_gradio_app(host, demo, path="/", **settings)
-        except Exception:
-            log.exception("the chat UI could not be built; serving the JSON API only")
-            self.failed = True
-        finally:
-            self._built.set()
-
-    async def run(self) -> None:
-        """Wait for the build, start Gradio's lifespan, serve until :meth:`stop`."""
-        while not self._built.is_set():  # polled, so a shutdown during the build does not wait for it
-            if self._stopping.is_set():
-                return
-            await asyncio.sleep(0.05)
-        if self.failed:
-            return
-        host = self._host
-        async with host.router.lifespan_context(host):
-            self.app = host
-            log.info("chat UI ready")
-            await self._stopping.wait()
-            self.app = None
-
-    def stop(self) -> None:
-        self._stopping.set()
-
-    def state(self) -> str:
-        """``starting``, ``ready`` or ``failed`` (what /v1/health reports)."""
-        return "failed" if self.failed else "ready" if self.app is not None else "starting"
-
-    async def __call__(self, scope, receive, send):
-        if self.app is not None:
-            return await self.app(scope, receive, send)
-        if scope["type"] != "http":
-            return
-        message = "The chat UI failed to start; the JSON API is at /v1." if self.failed else \
-            "The chat UI is starting; try again in a few seconds."
-        response = JSONResponse({"error": message}, status_code=503, headers={"Retry-After": "2"})
-        await response(scope, receive, send)
-
-
-def ui_blocks(slot: EngineSlot):
-    """The UI's Blocks and its mount settings (theme, css, mcp_server, footer links, upload limit)."""
-    from . import ui
-
-    return ui.build_demo(slot), dict(ui.MOUNT_KWARGS)
-
-
-def _lifespan(lazy_ui: LazyUI | None):
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI):
-        task = asyncio.create_task(lazy_ui.run()) if lazy_ui else None
-        try:
-            yield
-        finally:
-            if task is not None:
-                lazy_ui.stop()
-                await task
-
-    return lifespan
 
 
 def configure_logging() -> None:
