@@ -6,6 +6,7 @@ import pytest
 
 from article_qa import Answer, Passage, cli
 from article_qa.qa import ArticleQA
+from article_qa.settings import DEFAULTS
 
 INTRO = Passage(text="The Kestrel Point lighthouse was built in 1871.", score=0.9, chunk_id=1, section="",
                 paragraph=1, start=0, end=47)
@@ -110,3 +111,18 @@ def test_serve_without_the_ui(monkeypatch, argv):
     monkeypatch.setattr(article_qa.server, "run_server", lambda **kwargs: None)
     assert cli.main(argv) == 0
     assert os.environ["ARTICLE_QA_SERVE_UI"] == "0"
+
+
+@pytest.mark.parametrize("k", ["0", "-1", str(DEFAULTS.max_k + 1)])
+def test_retrieve_refuses_k_out_of_range_before_loading_the_index(monkeypatch, capsys, k):
+    def load(cls, index_dir=None, **kwargs):
+        raise AssertionError("the index was loaded for a k that is refused anyway")
+
+    monkeypatch.setattr(ArticleQA, "load", classmethod(load))
+    assert cli.main(["retrieve", "keeper", "-k", k]) == 2
+    assert capsys.readouterr().err == f"article-qa: -k must be from 1 to {DEFAULTS.max_k} (got {k}).\n"
+
+
+def test_retrieve_accepts_k_at_both_bounds(monkeypatch, capsys):
+    for k in ("1", str(DEFAULTS.max_k)):
+        assert len(run(monkeypatch, capsys, FOUND, "retrieve", "keeper", "-k", k, "--json")) == 1

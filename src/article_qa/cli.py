@@ -157,8 +157,12 @@ def _place(passage) -> str:
 
 
 def _retrieve(args) -> int:
+    from .errors import BadQuestionError
     from .qa import ArticleQA
 
+    # Checked before the index loads (seconds with the real model), with the range every interface states.
+    if not 1 <= args.k <= DEFAULTS.max_k:
+        raise BadQuestionError(f"-k must be from 1 to {DEFAULTS.max_k} (got {args.k}).")
     passages = ArticleQA.load(args.index).retrieve(args.question, k=args.k)
     if args.json:
         print(json.dumps({"passages": [p.to_dict() for p in passages]}, ensure_ascii=False))
