@@ -120,7 +120,7 @@ def test_retrieve_refuses_k_out_of_range_before_loading_the_index(monkeypatch, c
 
     monkeypatch.setattr(ArticleQA, "load", classmethod(load))
     assert cli.main(["retrieve", "keeper", "-k", k]) == 2
-    assert capsys.readouterr().err == f"article-qa: -k must be from 1 to {DEFAULTS.max_k} (got {k}).\n"
+    assert capsys.readouterr().err == f"article-qa: k must be a whole number from 1 to {DEFAULTS.max_k}.\n"
 
 
 def test_retrieve_accepts_k_at_both_bounds(monkeypatch, capsys):

@@ -162,7 +162,7 @@ def _retrieve(args) -> int:
 
     # Checked before the index loads (seconds with the real model), with the range every interface states.
     if not 1 <= args.k <= DEFAULTS.max_k:
-        raise BadQuestionError(f"-k must be from 1 to {DEFAULTS.max_k} (got {args.k}).")
+        raise BadQuestionError(f"k must be a whole number from 1 to {DEFAULTS.max_k}.")
     passages = ArticleQA.load(args.index).retrieve(args.question, k=args.k)
     if args.json:
         print(json.dumps({"passages": [p.to_dict() for p in passages]}, ensure_ascii=False))
