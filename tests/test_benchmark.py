@@ -230,6 +230,19 @@ def test_scoring_counts_a_canned_system_exactly():
     assert summary["short_em"] == 0.0  # 韩国Nexon is not Nexon
     # q1: gold nexon, prediction 韩 国 nexon: p 1/3, r 1 -> 0.5; q2 declined -> 0
     assert summary["short_f1"] == pytest.approx(0.25)
+    assert summary["n_near"] == 0 and summary["near_decline_rate"] == 0.0
+
+
+def test_near_misses_are_scored_as_declines_and_english_answers_by_tokens():
+    near = (cmrc.Question("q1-swapped", "松平康忠是哪国人？", ()), cmrc.Question("q9-swapped", "谁开发了它？", ()))
+    rows = benchmark.score_text(CannedSystem(), SYNTHETIC, system_name="canned", variant="simplified",
+                                near_misses=near)
+    assert [r["kind"] for r in rows][-2:] == ["near", "near"]
+    summary = benchmark.summarize(rows)
+    assert summary["n_near"] == 2 and summary["near_decline_rate"] == 0.5  # the canned "?" reply is no decline
+    english = benchmark.score_text(CannedSystem(), SYNTHETIC, system_name="canned", variant="xquad-en")
+    # SQuAD's token F1: "韩国Nexon" is one token, not the gold "Nexon"
+    assert benchmark.summarize(english)["short_f1"] == 0.0
 
 
 def test_scoring_runs_the_engine_and_both_baselines_on_a_small_text(tmp_path):
@@ -251,7 +264,7 @@ def test_scoring_runs_the_engine_and_both_baselines_on_a_small_text(tmp_path):
         "n": 2, "n_other": 1, "hit@1": 1.0, "hit@3": 1.0, "answer_accuracy": 1.0, "short_em": 0.0,
         # q1: gold 1 token of the sentence's 10 -> 2/11; q2: 3 tokens of 16 -> 6/19
         "short_f1": pytest.approx((2 / 11 + 6 / 19) / 2, abs=1e-4),
-        "decline_rate": 0.0, "false_decline_rate": 0.0, "ask_p50_ms": 0}
+        "decline_rate": 0.0, "false_decline_rate": 0.0, "ask_p50_ms": 0, "n_near": 0, "near_decline_rate": 0.0}
 
 
 def test_readme_block_matches_benchmark_json():

@@ -13,35 +13,21 @@ import os
 from pathlib import Path
 
 import pytest
+from browsing import TIMEOUT_MS, ask, chromium
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 QUESTION = "政府上網工程是哪一年啟動的?"
 XSS = "<script>window.__pwned=1</script>什麼?"
 XSS_IMG = '<img src=x onerror="window.__pwned=1">呢?'
-TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI is set but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture
@@ -55,14 +41,6 @@ def page(browser, server_url):
     yield page
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def ask(page, question: str) -> None:
-    bots = page.locator('#aqa-chat [data-testid="bot"]')
-    before = bots.count()
-    page.fill("#aqa-question textarea", question)
-    page.click("#aqa-send")
-    bots.nth(before).wait_for(timeout=TIMEOUT_MS)
 
 
 def shoot(page, name: str) -> None:

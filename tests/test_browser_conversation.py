@@ -3,17 +3,13 @@ and the Download button saves the conversation as Markdown."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from browsing import TIMEOUT_MS, ask, chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-TIMEOUT_MS = 20_000
 FIRST = "政府上網工程是哪一年啟動的?"
 FOLLOW_UP = "那三金工程呢?"
 RESOLVED = "三金工程是哪一年啟動的?"
@@ -21,27 +17,8 @@ RESOLVED = "三金工程是哪一年啟動的?"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(f"CI is set but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def ask(page, question: str) -> None:
-    bots = page.locator('#aqa-chat [data-testid="bot"]')
-    before = bots.count()
-    page.fill("#aqa-question textarea", question)
-    page.click("#aqa-send")
-    bots.nth(before).wait_for(timeout=TIMEOUT_MS)
+    with chromium() as browser:
+        yield browser
 
 
 def test_a_follow_up_is_answered_as_understood_and_the_conversation_downloads(browser, server_url):
