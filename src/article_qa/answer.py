@@ -150,7 +150,7 @@ def _quote(sentences: list[int], passages: list[Passage], index: LoadedIndex,
     parts, evidence = [], []
     for sentence in sentences:
         start, end = (int(x) for x in index.sentences[sentence])
-        passage = next(p for p in passages if p.start < end and start < p.end)
+        passage = next((p for p in passages if p.start < end and start < p.end), None) or _chunk_passage(index, start, end)
         if passage not in cited:
             cited.append(passage)
         number = cited.index(passage) + 1
@@ -158,6 +158,14 @@ def _quote(sentences: list[int], passages: list[Passage], index: LoadedIndex,
         evidence.append((number - 1, start, end))
     return Answer(found=True, text=" ".join(parts), passages=tuple(cited), evidence=tuple(evidence),
                   short_answer=index.article[short[0]:short[1]] if short else "", short_span=short)
+
+
+def _chunk_passage(index: LoadedIndex, start: int, end: int) -> Passage:
+    """The chunk that holds most of a sentence, as a passage: the reader's
+    window can reach a neighbouring sentence that no top passage holds."""
+    chunk = max(index.chunks, key=lambda c: min(c.end, end) - max(c.start, start))
+    return Passage(text=chunk.text, score=0.0, chunk_id=chunk.chunk_id, section=chunk.section,
+                   paragraph=chunk.paragraph, start=chunk.start, end=chunk.end)
 
 
 def not_found(query: Query) -> Answer:

@@ -213,42 +213,43 @@ def answers(row: np.ndarray) -> bool:
 
 # ---- with the reader --------------------------------------------------------
 # The reader's margin (its best span's score over its no-answer score) joins
-# the tree model's verdict in a logistic model fitted by
-# eval/reader_calibrate.py on the dev texts (texts the reader did not train
-# on), its threshold set there to keep false declines under the budget.
+# the tree decline model's verdict in a small gradient-boosted classifier
+# fitted by eval/reader_calibrate.py on the dev texts (texts the reader did
+# not train on), its threshold set there to keep false declines under the
+# budget. A key term the article never holds still declines by rule.
 READER_DECLINE_FILE = MODELS / "reader_decline.json"
 READER_ANSWERABILITY = ("reader_margin", "tree_logit", "missing_key_terms", "is_english", "english_margin",
                         "article_coverage", "max_cosine")
 
 
 def reader_answerability(row: np.ndarray, margin: float) -> np.ndarray:
-    """The logistic model's inputs, from an :func:`answerability_features` row and the reader's margin."""
+    """The classifier's inputs, from an :func:`answerability_features` row and the reader's margin."""
     column = dict(zip(ANSWERABILITY, row))
     probability = min(max(answer_probability(row), 1e-4), 1 - 1e-4)
     english = float(column["is_english"])
     margin = float(np.clip(margin, -20.0, 20.0))
-    return np.asarray([margin, math.log(probability / (1 - probability)), float(column["missing_key_terms"] > 0),
-                       english, english * margin, column["article_coverage"], column["max_cosine"]], dtype=np.float64)
+    return np.asarray([margin, math.log(probability / (1 - probability)), float(column["missing_key_terms"]),
+                       english, english * margin, column["article_coverage"], column["max_cosine"]],
+                      dtype=np.float32)
 
 
 @lru_cache(maxsize=1)
-def reader_decline_model() -> dict | None:
+def reader_decline_model() -> tuple[TreeEnsemble, float] | None:
     if not READER_DECLINE_FILE.is_file():
         return None
-    return json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
-
-
-def reader_answer_probability(row: np.ndarray, margin: float) -> float:
-    model = reader_decline_model()
-    z = float(np.dot(model["coefficients"], reader_answerability(row, margin)) + model["intercept"])
-    return 1.0 / (1.0 + math.exp(-z))
+    dump = json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
+    return TreeEnsemble(dump, READER_ANSWERABILITY), float(dump["article_qa"]["threshold"])
 
 
 def answers_with_reader(row: np.ndarray, margin: float) -> bool:
-    """Whether the article answers, weighing the reader's margin with the rest.
-    Before the logistic model is fitted: the reader's own verdict, and no
-    key term missing."""
+    """Whether the article answers, weighing the reader's margin with the
+    rest; a key term the article never names declines it (as without the
+    reader). Before the classifier is fitted: the reader's own verdict."""
+    if dict(zip(ANSWERABILITY, row))["missing_key_terms"] > 0:
+        return False
     model = reader_decline_model()
     if model is None:
-        return margin > 0 and dict(zip(ANSWERABILITY, row))["missing_key_terms"] == 0
-    return reader_answer_probability(row, margin) >= model["threshold"]
+        return margin > 0
+    trees, threshold = model
+    features = reader_answerability(row, margin)
+    return 1.0 / (1.0 + math.exp(-float(trees.predict(features[None, :])[0]))) >= threshold
