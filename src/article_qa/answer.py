@@ -57,10 +57,15 @@ def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex, rea
         sentences = _choose_sentences(candidates.sentences, scores, index)
         return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))
     reading = read_best(query, candidates.sentences, scores, index, reader)
-    if not decline.answers_with_reader(evidence, reading.margin):
+    if not decline.answers_with_reader(evidence, reading.margin, cross_language(query, index)):
         return not_found(query)
     sentences = _sentences_holding(reading, index)
     return _quote(sentences, top, index, _reader_short_span(reading, sentences, index))
+
+
+def cross_language(query: Query, index: LoadedIndex) -> bool:
+    """Whether the question is asked in the other language than the article's."""
+    return (question_language(query.text) == "en") == index.is_chinese
 
 
 def read_best(query: Query, candidates: list[int], scores: np.ndarray, index: LoadedIndex,

@@ -31,7 +31,7 @@ import numpy as np
 from .chunk import lexical_text
 from .embed import embedder_revision
 from .errors import IndexMissingError, StaleIndexError
-from .fold import fold, letters_only, tokens
+from .fold import has_han, fold, letters_only, tokens
 from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .lexical import LexicalIndex
@@ -94,6 +94,12 @@ class LoadedIndex:
     @cached_property
     def folded_article(self) -> str:
         return fold(self.article)
+
+    @cached_property
+    def is_chinese(self) -> bool:
+        """Whether the article is written in Chinese (a third or more of its letters Han characters)."""
+        letters = [char for char in self.article if char.isalpha()]
+        return bool(letters) and sum(map(has_han, letters)) >= len(letters) / 3
 
     @cached_property
     def folded_article_letters(self) -> str:
