@@ -42,7 +42,6 @@ from article_qa.answer import cross_language, read_best  # noqa: E402
 from article_qa.rank import rank_passages  # noqa: E402
 from article_qa.read import load_reader  # noqa: E402
 from article_qa.settings import DEFAULTS  # noqa: E402
-from article_qa.tagging import tag  # noqa: E402
 
 MAX_FALSE_DECLINES = 0.02
 FOLDS = 4
@@ -72,7 +71,7 @@ def rows_for_text(qa: ArticleQA, text: cmrc.BenchmarkText, pool, reader) -> list
         ranking = rank_passages(query, qa.search(query, DEFAULTS.answer_passages), qa.index, DEFAULTS.answer_passages)
         if not ranking.candidates.sentences:
             continue
-        evidence = decline.answerability_features(query, tag(query.text), ranking.candidates, ranking.scores,
+        evidence = decline.answerability_features(query, query.tags, ranking.candidates, ranking.scores,
                                                   ranking.passages[:DEFAULTS.answer_passages], qa.index)
         margin = read_best(query, ranking.candidates.sentences, ranking.scores, qa.index, reader).margin
         rows.append((decline.reader_answerability(evidence, margin, cross_language(query, qa.index)), label))

@@ -24,12 +24,11 @@ import numpy as np
 
 from . import decline, rank
 from .index import LoadedIndex
-from .query import Query, question_language
+from .query import Query
 from .read import Reader, WindowReading, window_around
 from .records import HEADING, Answer, Passage
 from .settings import DEFAULTS
 from .span import short_span
-from .tagging import tag
 
 _LEAD_IN_END = ("：", ":")
 _CLOSING_MARKS = "。！？!?.；;：:”」』\"')） "
@@ -49,7 +48,7 @@ def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex, rea
     candidates, scores = ranking.candidates, ranking.scores
     if not candidates.sentences:
         return not_found(query)
-    question_tags = tag(query.text)
+    question_tags = query.tags
     evidence = decline.answerability_features(query, question_tags, candidates, scores, top, index)
     if reader is None:
         if not decline.answers(evidence):
@@ -65,7 +64,7 @@ def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex, rea
 
 def cross_language(query: Query, index: LoadedIndex) -> bool:
     """Whether the question is asked in the other language than the article's."""
-    return (question_language(query.text) == "en") == index.is_chinese
+    return (query.language == "en") == index.is_chinese
 
 
 def read_best(query: Query, candidates: list[int], scores: np.ndarray, index: LoadedIndex,
@@ -174,4 +173,4 @@ def _chunk_passage(index: LoadedIndex, start: int, end: int) -> Passage:
 
 
 def not_found(query: Query) -> Answer:
-    return Answer(found=False, text=NOT_FOUND[question_language(query.text)])
+    return Answer(found=False, text=NOT_FOUND[query.language])

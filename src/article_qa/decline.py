@@ -23,7 +23,6 @@ from .index import LoadedIndex
 from .query import Query
 from .rank import FEATURES, MODELS, Candidates, idf
 from .records import Passage
-from .span import asked
 from .trees import TreeEnsemble
 
 DECLINE_FILE = MODELS / "decline.json"
@@ -71,7 +70,7 @@ def answerability_features(query: Query, question_tags, cands: Candidates, score
 def focus_missing(query: Query, question_tags, index: LoadedIndex) -> bool:
     """Whether the article lacks the noun the question asks about — the last
     noun before its question word ("政府上网工程的总预算是多少" asks about 总预算)."""
-    _, wh = asked(query.folded)
+    _, wh = query.asked
     if wh is None:
         return False
     nouns = [t for t in question_tags if t.end <= wh[0] and t.tag in _FOCUS_TAGS and t.end - t.start >= 2]

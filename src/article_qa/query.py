@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
@@ -52,9 +53,26 @@ class Query:
     # that occur in the article: a passage holding one exactly is preferred.
     phrases: tuple[str, ...] = ()
 
-    @property
+    # Facts later stages read, each worked out once, on first use (retrieve
+    # needs none of them): frozen records allow cached_property, which writes
+    # to the instance's own __dict__.
+    @cached_property
     def language(self) -> str:
         return question_language(self.text)
+
+    @cached_property
+    def tags(self):
+        """LAC's words, parts of speech and entities of the question (``tagging.Token``s)."""
+        from .tagging import tag
+
+        return tag(self.text)
+
+    @cached_property
+    def asked(self):
+        """The kind of thing asked for and the question word's span in ``folded`` (``span.asked``)."""
+        from .span import asked
+
+        return asked(self.folded)
 
 
 def prepare_query(question: object, index: LoadedIndex, embed: Callable[[str], np.ndarray]) -> tuple[Query, str]:

@@ -33,7 +33,7 @@ from .glossary import is_stopword
 from .index import LoadedIndex
 from .query import Query
 from .records import BYLINE, HEADING, Passage
-from .span import NUMBER, TIME, asked
+from .span import NUMBER, TIME
 from .tagging import KIND_TAGS
 from .trees import TreeEnsemble
 
@@ -141,7 +141,7 @@ def _feature_rows(query: Query, sentences: list[int], ranks: list[int], passages
     # How many candidates hold each question term: the topic is in most of
     # them and tells them apart least.
     spread = {t: sum(t in f[1] for f in folded) for t in terms}
-    kind, wh = asked(query.folded)
+    kind, wh = query.asked
     left, right = _wh_contexts(query.folded, wh)
     # The stretches of question text a sentence may repeat: its Chinese runs;
     # for an English question, the whole question (an English article) or
