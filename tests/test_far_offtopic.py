@@ -1,0 +1,78 @@
+"""Far off-topic questions (weather, recipes, sports, other countries'
+capitals, chit-chat) are declined, in Chinese and in English, on the default
+article and on an English one — by the engine as shipped (real embedder and
+reader: slow tier). None of these is in eval/offtopic.jsonl."""
+
+from __future__ import annotations
+
+import pytest
+
+from article_qa import ArticleQA
+
+pytestmark = pytest.mark.slow
+
+FAR_CHINESE = [
+    "法國的首都是哪裡?", "日本的首都是哪個城市?", "巴西的首都是什麼?",
+    "請推薦一家好吃的餐廳", "明天台北會下雨嗎?", "紅燒肉怎麼做?", "番茄炒蛋要放多少糖?",
+    "世界盃足球賽冠軍是哪一隊?", "誰贏得了2022年的NBA總冠軍?", "籃球比賽一節有幾分鐘?",
+    "今天天气怎么样?", "怎么煮米饭最好吃?", "周末去哪里爬山比较好?", "猫为什么喜欢睡觉?",
+    "推荐一部好看的电影", "如何学好吉他?", "澳大利亚的首都是哪里?",
+]
+FAR_ENGLISH = [
+    "What is the capital of France?", "What is the capital of Canada?", "Which city is the capital of Kenya?",
+    "Can you recommend a good restaurant?", "Will it rain tomorrow?", "How do I bake sourdough bread?",
+    "How long should I boil an egg?", "Who won the 2018 football World Cup?", "How many players are on a rugby team?",
+    "What is the best way to learn the guitar?", "Why do cats sleep so much?", "What's a good movie to watch tonight?",
+    "How tall is Mount Everest?",
+]
+
+
+@pytest.fixture(scope="module")
+def default_qa():
+    return ArticleQA.load(reader=True)
+
+
+@pytest.fixture(scope="module")
+def lighthouse_qa(tmp_path_factory):
+    from conftest import ENGLISH_ARTICLE
+
+    folder = tmp_path_factory.mktemp("lighthouse")
+    article = folder / "lighthouse.md"
+    article.write_text(ENGLISH_ARTICLE, encoding="utf-8")
+    return ArticleQA.build(article, index_dir=folder / "index", reader=True)
+
+
+# Known misses (issue 15, item 4 stays open for them): the reader and the
+# decline model still answer these with the closest sentence. Strict, so a
+# fix shows up as an unexpected pass and the mark comes off.
+MISSES_DEFAULT = {"What is the best way to learn the guitar?", "What's a good movie to watch tonight?",
+                  "How tall is Mount Everest?"}
+MISSES_ENGLISH = {"Will it rain tomorrow?", "How long should I boil an egg?", "How many players are on a rugby team?",
+                  "What is the best way to learn the guitar?", "What's a good movie to watch tonight?",
+                  "番茄炒蛋要放多少糖?", "世界盃足球賽冠軍是哪一隊?"}
+
+
+def _marked(questions, misses):
+    miss = pytest.mark.xfail(strict=True, reason="known miss: answered with the closest sentence")
+    return [pytest.param(q, marks=miss) if q in misses else q for q in questions]
+
+
+@pytest.mark.parametrize("question", _marked(FAR_CHINESE + FAR_ENGLISH, MISSES_DEFAULT))
+def test_the_default_article_declines_far_off_topic_questions(default_qa, question):
+    answer = default_qa.ask(question)
+    assert not answer.found, answer.text
+
+
+@pytest.mark.parametrize("question", _marked(FAR_ENGLISH + FAR_CHINESE[:8], MISSES_ENGLISH))
+def test_an_english_article_declines_far_off_topic_questions(lighthouse_qa, question):
+    answer = lighthouse_qa.ask(question)
+    assert not answer.found, answer.text
+
+
+@pytest.mark.parametrize("question, gold", [
+    ("When was the Kestrel Point lighthouse built?", "1871"),
+    ("燈塔是哪一年建成的?", "1871"),
+])
+def test_the_english_article_still_answers_its_own_questions(lighthouse_qa, question, gold):
+    answer = lighthouse_qa.ask(question)
+    assert answer.found and gold in answer.text
