@@ -157,7 +157,7 @@ def train(model, rows, frozen, *, epochs: int, stop_after: int, folder: Path, sa
                                    {"params": head, "lr": HEAD_LEARNING_RATE}], weight_decay=0.01)
     warmup = max(1, int(WARMUP_SHARE * len(plan)))
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (len(plan) - step) / (len(plan) - warmup))))
+        optimiser, lambda step: min((step + 1) / warmup, max(0.0, (len(plan) - step) / max(1, len(plan) - warmup))))
     checkpoint = folder / "checkpoint.pt"
     step = 0
     if checkpoint.is_file():

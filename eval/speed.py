@@ -6,7 +6,7 @@ On the shipped index (the default article), every question of
 ``eval/questions.jsonl`` is asked ``--repeats`` times, round-robin across
 four engines over the same index so that a busy machine slows them alike:
 
-* ``ask`` with the reader (the default) and without it (``reader=False``,
+* ``ask`` with the reader (``reader=True``) and without it (the default:
   the tree models alone): p50/p95 and their ratio;
 * ``ask`` with a one-turn history (an unrelated first question) against the
   same call without: what resolving follow-ups costs a question that stands

