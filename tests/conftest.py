@@ -88,6 +88,15 @@ def _environment_restored():
         os.environ.update(saved)
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium through Playwright (tests/browsing.py), one per test module."""
+    from browsing import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
-from browsing import TIMEOUT_MS, ask, chromium
+from browsing import TIMEOUT_MS, ask
 
 pytestmark = pytest.mark.slow
 
@@ -22,12 +22,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 QUESTION = "政府上網工程是哪一年啟動的?"
 XSS = "<script>window.__pwned=1</script>什麼?"
 XSS_IMG = '<img src=x onerror="window.__pwned=1">呢?'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -6,19 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browsing import TIMEOUT_MS, ask, chromium
+from browsing import TIMEOUT_MS, ask
 
 pytestmark = pytest.mark.slow
 
 FIRST = "政府上網工程是哪一年啟動的?"
 FOLLOW_UP = "那三金工程呢?"
 RESOLVED = "三金工程是哪一年啟動的?"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def test_a_follow_up_is_answered_as_understood_and_the_conversation_downloads(browser, server_url):
