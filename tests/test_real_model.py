@@ -39,8 +39,6 @@ def test_shipped_index_answers_with_the_default_model(shipped, question, gold, s
         assert answer.short_span is None
 
 
-@pytest.mark.xfail(strict=False, reason="no English word aligns with the sentence of three years: span takes the "
-                                        "first (1993年); the engine side is being fixed (issue 15, item 2)")
 def test_english_question_on_the_three_years_gets_1999_or_no_short_answer(shipped):
     answer = shipped.ask("When was the Government Online Project launched?")
     assert answer.found and "1999年" in answer.text

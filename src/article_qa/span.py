@@ -138,7 +138,9 @@ def short_span(question: str, question_tokens: tuple[Token, ...], sentence: str,
     q_tokens = [Token(*q.to_folded(t.start, t.end), t.tag) for t in question_tokens]
     if not has_han(q.text):
         typed = candidates(q.text, s.text, tokens, q_tokens)["typed"]
-        return None if typed is None else s.to_original(*typed)
+        if typed is None or _several_of_kind(q.text, q_tokens, s.text, tokens):
+            return None  # nothing aligns to choose between them: no short answer rather than a wrong one
+        return s.to_original(*typed)
     spans, rows = span_candidates(q.text, s.text, tokens, q_tokens)
     if not spans:
         return None
@@ -149,6 +151,23 @@ def short_span(question: str, question_tokens: tuple[Token, ...], sentence: str,
 
 
 KINDS = (TIME, NUMBER, PERSON, PLACE, ORG, WHY, HOW, WHAT, None)
+
+
+def _several_of_kind(question: str, question_tokens: list[Token], sentence: str, tokens: list[Token]) -> bool:
+    """Whether the sentence holds more than one word of the asked type that
+    the question does not already hold ("1993年 … 1997年 … 1999年" for "when")."""
+    kind = asked(question, question_tokens, refined=True)[0]
+    if kind not in KIND_TAGS:
+        return False
+    runs: list[list[int]] = []  # [start, end] of words of the kind, "6" "," "476" joined as one
+    for t in tokens:
+        if t.tag not in KIND_TAGS[kind] or sentence[t.start:t.end] in question:
+            continue
+        if runs and sentence[runs[-1][1]:t.start] in ("", ",", ".", "，"):
+            runs[-1][1] = t.end
+        else:
+            runs.append([t.start, t.end])
+    return len({sentence[start:end] for start, end in runs}) > 1
 
 
 def candidates(question: str, sentence: str, tokens: list[Token],
