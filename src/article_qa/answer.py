@@ -7,8 +7,8 @@ best one is quoted — with the sentence after it when it only leads in
 ("...in three aspects:") — and the span stage picks the exact phrase that
 answers inside it.
 
-With the trained reader (``read.py``, the default when its model file is
-there) the ranker's best sentences are read with their neighbours: the
+With the trained reader (``read.py``; opt-in, ``ArticleQA.load(reader=True)``)
+the ranker's best sentences are read with their neighbours: the
 reader's best span is the short answer, its sentence the quote, and its
 margin over "no answer" joins the evidence the decline stage weighs.
 Without it the tree models choose the sentence and the span stage the phrase.
