@@ -16,8 +16,14 @@ there missing key terms are only an input. A small LightGBM classifier over
 ``decline.READER_ANSWERABILITY`` is fitted with each set weighing the same;
 its threshold is the highest that keeps false declines (the rule's
 included) at most ``MAX_FALSE_DECLINES``, on out-of-fold probabilities with
-folds by text. The rows are cached in ``eval/.cache/reader_calibration.npz``
-(``--refit`` fits again from them). Nothing is chosen on the validation part.
+folds by text. On the same answerable questions (in the article's
+language) it chooses which stage quotes (``decline.ReaderChoice``): the
+reader when its margin reaches a threshold, else the ranker's sentence
+with the span stage's phrase or the reader's span inside it, whichever
+scores best (mean of answer accuracy and short-answer F1, each set
+weighing the same). The rows are cached in
+``eval/.cache/reader_calibration.npz`` (``--refit`` fits again from
+them). Nothing is chosen on the validation part.
 """
 
 from __future__ import annotations
@@ -36,9 +42,11 @@ sys.path.insert(0, str(EVAL_DIR))
 
 import benchmark_sets  # noqa: E402
 import cmrc  # noqa: E402
+from benchmark import short_f1  # noqa: E402
+from scoring import contains_gold  # noqa: E402
 
 from article_qa import ArticleQA, decline  # noqa: E402
-from article_qa.answer import cross_language, read_best  # noqa: E402
+from article_qa.answer import cross_language, reader_answer, read_windows, tree_answer  # noqa: E402
 from article_qa.rank import rank_passages  # noqa: E402
 from article_qa.read import load_reader  # noqa: E402
 from article_qa.settings import DEFAULTS  # noqa: E402
@@ -61,38 +69,81 @@ def dev_texts(smoke: bool) -> dict[str, list[cmrc.BenchmarkText]]:
     return sets
 
 
-def rows_for_text(qa: ArticleQA, text: cmrc.BenchmarkText, pool, reader) -> list[tuple[np.ndarray, int]]:
-    asked = [(q.text, 1) for q in text.questions]
-    asked += [(q.text, 0) for q in text.other_questions]
-    asked += [(q.text, 0) for q in benchmark_sets.near_misses(text, pool)]
+def rows_for_text(qa: ArticleQA, text: cmrc.BenchmarkText, pool, reader) -> list[tuple[np.ndarray, int, tuple]]:
+    """Per question: the decline model's inputs, answerable or not, and (for
+    an answerable question in the article's language) how each stage's
+    answer scores, for :func:`choose`."""
+    asked = [(q, 1) for q in text.questions]
+    asked += [(q, 0) for q in text.other_questions]
+    asked += [(q, 0) for q in benchmark_sets.near_misses(text, pool)]
     rows = []
     for question, label in asked:
-        query = qa.prepare(question)
+        query = qa.prepare(question.text)
         ranking = rank_passages(query, qa.search(query, DEFAULTS.answer_passages), qa.index, DEFAULTS.answer_passages)
         if not ranking.candidates.sentences:
             continue
         evidence = decline.answerability_features(query, query.tags, ranking.candidates, ranking.scores,
                                                   ranking.passages[:DEFAULTS.answer_passages], qa.index)
-        margin = read_best(query, ranking.candidates.sentences, ranking.scores, qa.index, reader).margin
-        rows.append((decline.reader_answerability(evidence, margin, cross_language(query, qa.index)), label))
+        readings = read_windows(query, ranking.candidates.sentences, ranking.scores, qa.index, reader)
+        best = max(readings, key=lambda reading: reading.margin)
+        crossed = cross_language(query, qa.index)
+        scored = ()
+        if label and not crossed:
+            answers = (reader_answer(best, ranking.passages, qa.index), tree_answer(query, ranking, qa.index),
+                       tree_answer(query, ranking, qa.index, readings))
+            scored = (best.margin, *(x for a in answers for x in _scored(a, question.golds, qa)))
+        rows.append((decline.reader_answerability(evidence, best.margin, crossed), label, scored))
     return rows
 
 
-def collect(sets, embedder) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _scored(answer, golds, qa: ArticleQA) -> tuple[float, float]:
+    """Gold inside the quote, and the short answer's F1 (the benchmark's metrics)."""
+    english = not qa.index.is_chinese
+    return float(contains_gold(answer.text, list(golds))), short_f1(answer.short_answer, list(golds), english=english)
+
+
+def collect(sets, embedder) -> dict[str, np.ndarray]:
     reader = load_reader()
-    features, labels, set_ids, text_ids = [], [], [], []
+    features, labels, set_ids, text_ids, choice = [], [], [], [], []
     for set_number, (name, texts) in enumerate(sets.items()):
         for text in texts:
             with tempfile.TemporaryDirectory() as scratch:
                 path = cmrc.write_article(text, Path(scratch))
                 qa = ArticleQA.build(path, index_dir=Path(scratch) / "index", embedder=embedder)
-                for row, label in rows_for_text(qa, text, texts, reader):
+                for row, label, scored in rows_for_text(qa, text, texts, reader):
                     features.append(row)
                     labels.append(label)
                     set_ids.append(set_number)
                     text_ids.append(zlib.crc32(text.name.encode()))
+                    if scored:
+                        choice.append((set_number, *scored))
             print(f"{name} {text.name}: {len(labels)} rows so far", file=sys.stderr, flush=True)
-    return np.array(features), np.array(labels), np.array(set_ids), np.array(text_ids)
+    return {"features": np.array(features), "labels": np.array(labels), "set_ids": np.array(set_ids),
+            "text_ids": np.array(text_ids), "choice": np.array(choice, dtype=np.float64).reshape(-1, 8)}
+
+
+def choose(choice: np.ndarray) -> dict:
+    """The quote margin and the short answer of the ranker's quote that score
+    best on the dev texts: the mean of answer accuracy and short-answer F1,
+    each set weighing the same. Columns: set, margin, then (gold in quote,
+    short F1) for the reader's answer, the ranker's with the span stage's
+    phrase, and the ranker's with the reader's span inside it."""
+    if not len(choice):
+        return {"quote_margin": -np.inf, "reader_short_in_tree_quote": True, "questions": 0}
+    sets, margins = choice[:, 0], choice[:, 1]
+    candidates = [-np.inf, *np.unique(margins)]
+    best = None
+    for reader_short in (False, True):
+        tree = choice[:, 6:8] if reader_short else choice[:, 4:6]
+        for margin in candidates:
+            taken = np.where((margins >= margin)[:, None], choice[:, 2:4], tree)
+            score = float(np.mean([taken[sets == k].mean() for k in np.unique(sets)]))
+            if best is None or score > best[0] + 1e-9:
+                best = (score, float(margin), reader_short)
+    always_reader = float(np.mean([choice[sets == k, 2:4].mean() for k in np.unique(sets)]))
+    return {"quote_margin": round(best[1], 4) if np.isfinite(best[1]) else best[1],
+            "reader_short_in_tree_quote": best[2], "dev_score": round(best[0], 4),
+            "dev_score_reader_always": round(always_reader, 4), "questions": int(len(choice))}
 
 
 def fit(features, labels, set_ids, text_ids) -> dict:
@@ -116,7 +167,7 @@ def fit(features, labels, set_ids, text_ids) -> dict:
     indices = np.arange(len(labels))
     column = list(decline.READER_ANSWERABILITY)
     by_rule = (features[:, column.index("missing_key_terms")] > 0) & (features[:, column.index("cross_language")] == 0)
-    for train, test in GroupKFold(n_splits=FOLDS).split(indices, groups=text_ids[indices]):
+    for train, test in GroupKFold(n_splits=min(FOLDS, len(np.unique(text_ids)))).split(indices, groups=text_ids[indices]):
         raw = fitted(indices[train]).booster_.predict(features[indices[test]], raw_score=True)
         out_of_fold[indices[test]] = 1 / (1 + np.exp(-raw))
     out_of_fold[by_rule] = -1.0  # declined before the classifier is asked
@@ -155,19 +206,15 @@ def main(argv=None) -> int:
 
     sets = dev_texts(args.smoke)
     if args.refit and CACHE.is_file():
-        cached = np.load(CACHE)
-        features, labels, set_ids, text_ids = (cached[k] for k in ("features", "labels", "set_ids", "text_ids"))
-        if features.shape[1] == len(decline.READER_ANSWERABILITY) - 1:  # rows cached before cross_language
-            names = list(sets)
-            crossed = np.array(["-on-" in names[k] for k in set_ids], dtype=np.float32)
-            features = np.column_stack([features, crossed])
+        rows = dict(np.load(CACHE))
     else:
-        features, labels, set_ids, text_ids = collect(sets, load_embedder())
+        rows = collect(sets, load_embedder())
         if not args.smoke:
             CACHE.parent.mkdir(parents=True, exist_ok=True)
-            np.savez(CACHE, features=features, labels=labels, set_ids=set_ids, text_ids=text_ids)
-    model = fit(features, labels, set_ids, text_ids)
+            np.savez(CACHE, **rows)
+    model = fit(rows["features"], rows["labels"], rows["set_ids"], rows["text_ids"])
     model["article_qa"]["sets"] = list(sets)
+    model["article_qa"]["choice"] = choose(rows["choice"])
     out = Path(tempfile.mkdtemp()) / "reader_decline.json" if args.smoke else args.out
     out.write_text(json.dumps(model) + "\n", encoding="utf-8")
     print(json.dumps(model["article_qa"], indent=1))

@@ -224,7 +224,7 @@ def swap_one(question: str, window: str, pool: list[Item], rng: random.Random) -
         return None
     names = _names(question)
     names = [(s, e) for s, e in names if question[s:e] in window]
-    if not names:
+    if not names or not pool:
         return None
     start, end = rng.choice(names)
     for _ in range(10):

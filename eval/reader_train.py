@@ -44,11 +44,10 @@ from article_qa.e5_file import open_e5  # noqa: E402
 from article_qa.fold import has_han  # noqa: E402
 
 SEED = 2018
-FROZEN_LAYERS = 8
-EPOCHS = 2  # the learning-rate schedule is laid out over this many epochs ...
-STOP_AFTER_STEPS = 600  # ... and training stops here (~1.5 epochs): the time a 2-core session has
+FROZEN_LAYERS = 4  # the lowest layers keep e5's weights: cached once, never run again in training
+EPOCHS = 3
 BATCH = 16
-LEARNING_RATE = 8e-5
+LEARNING_RATE = 1e-4
 HEAD_LEARNING_RATE = 5e-4
 WARMUP_SHARE = 0.1
 CHECKPOINT_EVERY = 100
@@ -142,14 +141,14 @@ def _stacked(states, rows, group):
 
 # ---- training ------------------------------------------------------------------
 
-def train(model, rows, frozen, *, epochs: int, stop_after: int, folder: Path, say) -> None:
+def train(model, rows, frozen, *, epochs: int, folder: Path, say) -> None:
     """Fit the upper layers and the head; ``frozen()`` gives the cached
     states, asked for only when there are steps left to run."""
     import torch
 
     rng = random.Random(SEED)
     plan = [group for _ in range(epochs) for group in batches(rows, BATCH, rng)]
-    last_step = min(len(plan), stop_after)
+    last_step = len(plan)
     model.freeze_below(FROZEN_LAYERS)
     head = list(model.head.parameters())
     encoder = [p for p in model.parameters() if p.requires_grad and all(p is not h for h in head)]
@@ -160,8 +159,11 @@ def train(model, rows, frozen, *, epochs: int, stop_after: int, folder: Path, sa
         optimiser, lambda step: min((step + 1) / warmup, max(0.0, (len(plan) - step) / max(1, len(plan) - warmup))))
     checkpoint = folder / "checkpoint.pt"
     step = 0
-    if checkpoint.is_file():
-        saved = torch.load(checkpoint, weights_only=False)
+    saved = torch.load(checkpoint, weights_only=False) if checkpoint.is_file() else None
+    if saved is not None and saved.get("settings") != _settings(epochs, len(rows)):
+        say(f"train: {checkpoint} was made with other settings; starting again")
+        saved = None
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         schedule.load_state_dict(saved["schedule"])
@@ -183,19 +185,25 @@ def train(model, rows, frozen, *, epochs: int, stop_after: int, folder: Path, sa
         schedule.step()
         losses.append(loss.item())
         if (step + 1) % CHECKPOINT_EVERY == 0 or step + 1 == last_step:
-            _save_checkpoint(checkpoint, model, optimiser, schedule, step + 1)
+            _save_checkpoint(checkpoint, model, optimiser, schedule, step + 1, _settings(epochs, len(rows)))
             rate = (time.time() - started) / len(losses)
             say(f"train: step {step + 1}/{last_step}, loss {np.mean(losses[-CHECKPOINT_EVERY:]):.3f}, "
                 f"{rate:.2f} s a step, ~{rate * (last_step - step - 1) / 60:.0f} min left")
     model.eval()
 
 
-def _save_checkpoint(path: Path, model, optimiser, schedule, step: int) -> None:
+def _settings(epochs: int, examples: int) -> dict:
+    """What a checkpoint must agree on to be resumed."""
+    return {"seed": SEED, "frozen_layers": FROZEN_LAYERS, "epochs": epochs, "batch": BATCH,
+            "learning_rate": LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE, "examples": examples}
+
+
+def _save_checkpoint(path: Path, model, optimiser, schedule, step: int, settings: dict) -> None:
     import torch
 
     partial = path.with_suffix(".partial")
     torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "schedule": schedule.state_dict(),
-                "step": step, "torch_rng": torch.get_rng_state()}, partial)
+                "step": step, "torch_rng": torch.get_rng_state(), "settings": settings}, partial)
     partial.replace(path)  # a stop mid-write leaves the last whole checkpoint
 
 
@@ -278,7 +286,7 @@ def main(argv=None) -> int:
         model = Reader(e5)
         started = time.time()
         train(model, rows["train"], lambda: frozen_states(model, rows["train"], e5, say),
-              epochs=1 if args.smoke else EPOCHS, stop_after=STOP_AFTER_STEPS, folder=folder, say=say)
+              epochs=1 if args.smoke else EPOCHS, folder=folder, say=say)
         say(f"train: {time.time() - started:.0f} s")
         if args.no_export:
             return 0
@@ -298,7 +306,7 @@ def main(argv=None) -> int:
             reader_export.onnx_logits((Path(scratch) if args.smoke else folder) / "reader-float.onnx", e5),
             rows["dev"][:limit])
         card["training"] = {"seed": SEED, "frozen_layers": FROZEN_LAYERS, "epochs": EPOCHS,
-                            "stop_after_steps": STOP_AFTER_STEPS, "batch": BATCH,
+                            "batch": BATCH,
                             "learning_rate": LEARNING_RATE, "head_learning_rate": HEAD_LEARNING_RATE,
                             "examples": {split: len(part) for split, part in rows.items()},
                             "seconds": round(time.time() - started)}

@@ -5,6 +5,7 @@ and on the default article."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -178,3 +179,76 @@ def test_reader_training_runs_end_to_end_on_a_tiny_slice():
     assert run.returncode == 0, run.stderr[-2000:]
     assert "export:" in run.stdout and '"validation"' in run.stdout
     assert read.READER_FILE.read_bytes() == before
+
+
+# ---- which stage quotes (answer.answer_question with a reader) -------------------
+
+QUESTION = "政府上網工程是哪一年啟動的?"
+
+
+@pytest.fixture
+def routed(default_qa_fake, monkeypatch):
+    """The default article's ranking for QUESTION, with the reader's
+    readings and the calibrated choice set by each test."""
+    from article_qa import answer, decline
+    from article_qa.rank import rank_passages
+    from article_qa.settings import DEFAULTS
+
+    qa = default_qa_fake
+    query = qa.prepare(QUESTION)
+    ranking = rank_passages(query, qa.search(query, DEFAULTS.answer_passages), qa.index, DEFAULTS.answer_passages)
+    monkeypatch.setattr(decline, "answers_with_reader", lambda *args: True)
+
+    def ask(readings, choice):
+        monkeypatch.setattr(answer, "read_windows", lambda *args: readings)
+        monkeypatch.setattr(decline, "reader_choice", lambda: choice)
+        return answer.answer_question(query, ranking, qa.index, reader=object())
+
+    tree = answer.tree_answer(query, ranking, qa.index)
+    return qa, ask, tree
+
+
+
+
+def test_a_sure_reader_quotes_its_own_sentence(routed):
+    from article_qa.decline import ReaderChoice
+
+    qa, ask, tree = routed
+    elsewhere = next(s for s in range(len(qa.index.sentences)) if qa.index.sentence_text(s) not in tree.text)
+    words = re.search(r"[\u4e00-\u9fff]{3}", qa.index.sentence_text(elsewhere))
+    start = int(qa.index.sentences[elsewhere][0]) + words.start()
+    reading = read.WindowReading(0, start, start + 3, 3.0, 0.0)
+    answer = ask([reading], ReaderChoice(quote_margin=2.0))
+    assert qa.index.sentence_text(elsewhere) in answer.text and answer.short_answer == words.group()
+    unsure = ask([reading], ReaderChoice(quote_margin=5.0, reader_short_in_tree_quote=True))
+    assert unsure.text == tree.text and unsure.short_answer == tree.short_answer  # its span is not in the quote
+
+
+def test_an_unsure_reader_gives_the_short_answer_inside_the_ranker_quote(routed):
+    from article_qa.decline import ReaderChoice
+
+    qa, ask, tree = routed
+    _, first, last = tree.evidence[0]
+    words = re.search(r"[\u4e00-\u9fff]{3}", qa.article[first:last])
+    reading = read.WindowReading(0, first + words.start(), first + words.end(), 1.0, 0.0)
+    answer = ask([reading], ReaderChoice(quote_margin=5.0, reader_short_in_tree_quote=True))
+    assert answer.text == tree.text and answer.short_answer == words.group() != tree.short_answer
+    kept = ask([reading], ReaderChoice(quote_margin=5.0, reader_short_in_tree_quote=False))
+    assert kept.short_answer == tree.short_answer
+
+
+def test_the_choice_is_the_best_on_the_rows_it_is_given():
+    import sys
+
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "eval"))
+    import reader_calibrate
+
+    rng = np.random.default_rng(0)
+    margins = rng.uniform(-5, 5, 400)
+    sure = margins >= 1.0  # the reader is right above a margin of 1, the ranker below it
+    rows = np.column_stack([np.zeros(400), margins, sure, sure, ~sure, ~sure * 0.2, ~sure, ~sure])
+    chosen = reader_calibrate.choose(rows)
+    assert 0.9 < chosen["quote_margin"] < 1.1 and chosen["reader_short_in_tree_quote"]
+    assert chosen["dev_score"] == 1.0 > chosen["dev_score_reader_always"]

@@ -8,10 +8,16 @@ best one is quoted — with the sentence after it when it only leads in
 answers inside it.
 
 With the trained reader (``read.py``; opt-in, ``ArticleQA.load(reader=True)``)
-the ranker's best sentences are read with their neighbours: the
-reader's best span is the short answer, its sentence the quote, and its
-margin over "no answer" joins the evidence the decline stage weighs.
-Without it the tree models choose the sentence and the span stage the phrase.
+the ranker's best sentences are read with their neighbours, and the
+reader's margin over "no answer" joins the evidence the decline stage
+weighs. Which stage quotes is chosen per case on the dev texts
+(``eval/reader_calibrate.py``, :func:`decline.reader_choice`): across
+languages, or when the reader is sure (margin at least the chosen one),
+its best span is the short answer and its sentence the quote; otherwise
+the ranker's sentence is quoted, with the reader's span inside it as the
+short answer when it has one there (else the span stage's phrase).
+Without the reader the tree models choose the sentence and the span stage
+the phrase.
 
 The engine declines when decline.py says the article does not answer: a
 key term of the question (a name, a place, a number) is nowhere in the
@@ -53,13 +59,16 @@ def answer_question(query: Query, ranking: rank.Ranking, index: LoadedIndex, rea
     if reader is None:
         if not decline.answers(evidence):
             return not_found(query)
-        sentences = _choose_sentences(candidates.sentences, scores, index)
-        return _quote(sentences, top, index, _short_span(query, question_tags, sentences, index))
-    reading = read_best(query, candidates.sentences, scores, index, reader)
-    if not decline.answers_with_reader(evidence, reading.margin, cross_language(query, index)):
+        return tree_answer(query, ranking, index)
+    readings = read_windows(query, candidates.sentences, scores, index, reader)
+    best = max(readings, key=lambda reading: reading.margin)
+    crossed = cross_language(query, index)
+    if not decline.answers_with_reader(evidence, best.margin, crossed):
         return not_found(query)
-    sentences = _sentences_holding(reading, index)
-    return _quote(sentences, top, index, _reader_short_span(reading, sentences, index))
+    choice = decline.reader_choice()
+    if crossed or best.margin >= choice.quote_margin:
+        return reader_answer(best, top, index)
+    return tree_answer(query, ranking, index, readings if choice.reader_short_in_tree_quote else ())
 
 
 def cross_language(query: Query, index: LoadedIndex) -> bool:
@@ -67,9 +76,29 @@ def cross_language(query: Query, index: LoadedIndex) -> bool:
     return (query.language == "en") == index.is_chinese
 
 
-def read_best(query: Query, candidates: list[int], scores: np.ndarray, index: LoadedIndex,
-          reader: Reader) -> WindowReading:
-    """The reader's best span over windows around the ranker's best sentences."""
+def tree_answer(query: Query, ranking: rank.Ranking, index: LoadedIndex,
+                readings: list[WindowReading] | tuple = ()) -> Answer:
+    """The ranker's sentence; its short answer the surest reading whose span
+    lies inside it, else the span stage's phrase."""
+    top = ranking.passages[:DEFAULTS.answer_passages]
+    sentences = _choose_sentences(ranking.candidates.sentences, ranking.scores, index)
+    start, end = int(index.sentences[sentences[0]][0]), int(index.sentences[sentences[-1]][1])
+    inside = [r for r in readings if start <= r.start and r.end <= end and r.end > r.start]
+    if inside:
+        return _quote(sentences, top, index,
+                      _reader_short_span(max(inside, key=lambda r: r.margin), sentences, index))
+    return _quote(sentences, top, index, _short_span(query, query.tags, sentences, index))
+
+
+def reader_answer(reading: WindowReading, passages: list[Passage], index: LoadedIndex) -> Answer:
+    """The sentence(s) the reader's span lies in, the span its short answer."""
+    sentences = _sentences_holding(reading, index)
+    return _quote(sentences, passages, index, _reader_short_span(reading, sentences, index))
+
+
+def read_windows(query: Query, candidates: list[int], scores: np.ndarray, index: LoadedIndex,
+                 reader: Reader) -> list[WindowReading]:
+    """The reader's best span in each window around the ranker's best sentences."""
     ranked = [candidates[i] for i in np.argsort(-scores, kind="stable") if index.sentence_kinds[candidates[i]] != HEADING]
     windows: list[tuple[int, int]] = []
     for sentence in ranked or [candidates[int(np.argmax(scores))]]:
@@ -79,8 +108,7 @@ def read_best(query: Query, candidates: list[int], scores: np.ndarray, index: Lo
         windows.append(_window(index, sentence, reader))
         if len(windows) == READ_SENTENCES:
             break
-    readings = reader.read(query.text, windows, index.article)
-    return max(readings, key=lambda reading: reading.margin)
+    return reader.read(query.text, windows, index.article)
 
 
 def _window(index: LoadedIndex, sentence: int, reader: Reader) -> tuple[int, int]:

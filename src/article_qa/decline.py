@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -242,6 +243,28 @@ def reader_decline_model() -> tuple[TreeEnsemble, float] | None:
         return None
     dump = json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
     return TreeEnsemble(dump, READER_ANSWERABILITY), float(dump["article_qa"]["threshold"])
+
+
+@dataclass(frozen=True)
+class ReaderChoice:
+    """Which stage quotes when both have read (``answer.answer_question``),
+    chosen on the dev texts by ``eval/reader_calibrate.py``: the reader when
+    its margin is at least ``quote_margin`` (always across languages), else
+    the ranker's sentence, whose short answer is the reader's span inside it
+    when ``reader_short_in_tree_quote``."""
+
+    quote_margin: float = -math.inf  # before calibration: the reader always quotes
+    reader_short_in_tree_quote: bool = True
+
+
+@lru_cache(maxsize=1)
+def reader_choice() -> ReaderChoice:
+    if not READER_DECLINE_FILE.is_file():
+        return ReaderChoice()
+    chosen = json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))["article_qa"].get("choice")
+    if not chosen:
+        return ReaderChoice()
+    return ReaderChoice(float(chosen["quote_margin"]), bool(chosen["reader_short_in_tree_quote"]))
 
 
 # Far off topic ("What is the capital of France?" of an article on digital
