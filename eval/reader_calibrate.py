@@ -44,6 +44,7 @@ import benchmark_sets  # noqa: E402
 import cmrc  # noqa: E402
 from benchmark import short_f1  # noqa: E402
 from scoring import contains_gold  # noqa: E402
+from train_data import weighted_threshold  # noqa: E402
 
 from article_qa import ArticleQA, decline  # noqa: E402
 from article_qa.answer import cross_language, reader_answer, read_windows, tree_answer  # noqa: E402
@@ -172,7 +173,7 @@ def fit(features, labels, set_ids, text_ids) -> dict:
         out_of_fold[indices[test]] = 1 / (1 + np.exp(-raw))
     out_of_fold[by_rule] = -1.0  # declined before the classifier is asked
     answerable = labels == 1
-    threshold = _threshold(out_of_fold[answerable], weights[answerable])
+    threshold = weighted_threshold(out_of_fold[answerable], weights[answerable], MAX_FALSE_DECLINES)
     declined = out_of_fold < threshold
     dump = fitted(indices).booster_.dump_model()
     dump["article_qa"] = {
@@ -186,14 +187,6 @@ def fit(features, labels, set_ids, text_ids) -> dict:
                                  "decline_rate": round(float(declined[~answerable & (set_ids == k)].mean()), 4)}
                    for k in np.unique(set_ids)}}
     return dump
-
-
-def _threshold(probabilities: np.ndarray, weights: np.ndarray) -> float:
-    """The highest threshold that declines at most MAX_FALSE_DECLINES (weighted) of the answerable."""
-    order = np.argsort(probabilities)
-    cumulative = np.cumsum(weights[order]) / weights.sum()
-    allowed = np.searchsorted(cumulative, MAX_FALSE_DECLINES, side="right")
-    return float(probabilities[order][allowed]) if allowed < len(order) else float(probabilities.max())
 
 
 def main(argv=None) -> int:

@@ -60,7 +60,8 @@ import cmrc  # noqa: E402
 import project_questions  # noqa: E402
 import span_dev  # noqa: E402
 from train_data import (DEFAULT_ARTICLE, SEED, SMOKE_OVERRIDES, Asked, Slice, collect,  # noqa: E402
-                        collect_default_article, full_slice, oracle_rate, sentence_hit_rate, smoke_slice)
+                        collect_default_article, full_slice, oracle_rate, sentence_hit_rate, smoke_slice,
+                        weighted_threshold)
 
 from article_qa import decline, rank, span  # noqa: E402
 from article_qa.embed import load_embedder  # noqa: E402
@@ -155,7 +156,7 @@ def fit_decline(rows: np.ndarray, labels: np.ndarray, sources: np.ndarray, group
         probability[test_part] = 1 / (1 + np.exp(-raw))
     model = fitted(np.arange(len(rows)))
     answerable = labels == 1
-    threshold = _weighted_threshold(probability[answerable], weights[answerable])
+    threshold = weighted_threshold(probability[answerable], weights[answerable], MAX_FALSE_DECLINES)
     for source, name in ((False, "CMRC train"), (True, "own questions, train half")):
         mine = sources == source
         declined = float((probability[mine & ~answerable] < threshold).mean())
@@ -185,13 +186,6 @@ def decline_folds(groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         rows_in[fold_of[name]] += size[name]
     assigned = np.asarray([fold_of[g] for g in groups.tolist()])
     return [(np.flatnonzero(assigned != part), np.flatnonzero(assigned == part)) for part in range(len(rows_in))]
-
-
-def _weighted_threshold(probabilities: np.ndarray, weights: np.ndarray) -> float:
-    """The highest threshold below which lies at most MAX_FALSE_DECLINES of the weight."""
-    order = np.argsort(probabilities)
-    cumulative = np.cumsum(weights[order]) / weights.sum()
-    return float(probabilities[order][np.searchsorted(cumulative, MAX_FALSE_DECLINES, side="right")]) - 1e-6
 
 
 # ---- provenance and writing -----------------------------------------------------

@@ -145,3 +145,16 @@ def sentence_hit_rate(asked: list[Asked], scores) -> float:
 def oracle_rate(asked: list[Asked]) -> float:
     rates = [bool(a.labels.any()) for a in asked if a.answerable]
     return float(np.mean(rates)) if rates else 0.0
+
+
+def weighted_threshold(probabilities: np.ndarray, weights: np.ndarray, share: float) -> float:
+    """The highest threshold below which lies at most ``share`` of the weight
+    (the decline models' thresholds: at most that share of the answerable
+    questions declined)."""
+    order = np.argsort(probabilities)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    allowed = np.searchsorted(cumulative, share, side="right")
+    if allowed >= len(order):
+        return float(probabilities.max())
+    return float(probabilities[order][allowed]) - 1e-6
+
