@@ -1,7 +1,7 @@
 """Far off-topic questions (weather, recipes, sports, other countries'
 capitals, chit-chat) are declined, in Chinese and in English, on the default
-article and on an English one — by the engine as shipped (real embedder and
-reader: slow tier). None of these is in eval/offtopic.jsonl."""
+article and on an English one — by the engine as shipped and with the
+reader (real embedder: slow tier). None of these is in eval/offtopic.jsonl."""
 
 from __future__ import annotations
 
@@ -27,52 +27,73 @@ FAR_ENGLISH = [
 ]
 
 
-@pytest.fixture(scope="module")
-def default_qa():
-    return ArticleQA.load(reader=True)
+ENGINES = ("shipped", "reader")  # ArticleQA.load(reader=False) and reader=True
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request):
+    return request.param
 
 
 @pytest.fixture(scope="module")
-def lighthouse_qa(tmp_path_factory):
+def default_qa(engine):
+    return ArticleQA.load(reader=engine == "reader")
+
+
+@pytest.fixture(scope="module")
+def lighthouse_qa(tmp_path_factory, engine):
     from conftest import ENGLISH_ARTICLE
 
     folder = tmp_path_factory.mktemp("lighthouse")
     article = folder / "lighthouse.md"
     article.write_text(ENGLISH_ARTICLE, encoding="utf-8")
-    return ArticleQA.build(article, index_dir=folder / "index", reader=True)
+    return ArticleQA.build(article, index_dir=folder / "index", reader=engine == "reader")
 
 
-# Known misses (issue 15, item 4 stays open for them): the reader and the
-# decline model still answer these with the closest sentence. Strict, so a
-# fix shows up as an unexpected pass and the mark comes off.
-MISSES_DEFAULT = {"What is the best way to learn the guitar?", "What's a good movie to watch tonight?",
-                  "How tall is Mount Everest?"}
-MISSES_ENGLISH = {"Will it rain tomorrow?", "How long should I boil an egg?", "How many players are on a rugby team?",
-                  "What is the best way to learn the guitar?", "What's a good movie to watch tonight?",
-                  "番茄炒蛋要放多少糖?", "世界盃足球賽冠軍是哪一隊?"}
+# Known misses (issue 15, item 4): answered with the closest sentence. Strict,
+# so a fix shows up as an unexpected pass and the entry comes off. As shipped,
+# an English question on a Chinese article passes the decline rule when its
+# words translate at all: "France" glosses to 法 (as in 法律), "capital" to 本.
+MISSES = {
+    ("shipped", "default"): {"What is the capital of France?"},
+    ("shipped", "english"): set(),
+    ("reader", "default"): {"What is the best way to learn the guitar?", "What's a good movie to watch tonight?",
+                            "How tall is Mount Everest?"},
+    ("reader", "english"): {"Will it rain tomorrow?", "How long should I boil an egg?",
+                            "How many players are on a rugby team?", "What is the best way to learn the guitar?",
+                            "What's a good movie to watch tonight?", "番茄炒蛋要放多少糖?", "世界盃足球賽冠軍是哪一隊?"},
+}
 
 
-def _marked(questions, misses):
-    miss = pytest.mark.xfail(strict=True, reason="known miss: answered with the closest sentence")
-    return [pytest.param(q, marks=miss) if q in misses else q for q in questions]
+def _expect_declined(engine: str, article: str, question: str) -> None:
+    if question in MISSES[engine, article]:
+        pytest.xfail("known miss: answered with the closest sentence")
 
 
-@pytest.mark.parametrize("question", _marked(FAR_CHINESE + FAR_ENGLISH, MISSES_DEFAULT))
-def test_the_default_article_declines_far_off_topic_questions(default_qa, question):
+@pytest.mark.parametrize("question", FAR_CHINESE + FAR_ENGLISH)
+def test_the_default_article_declines_far_off_topic_questions(default_qa, engine, question):
     answer = default_qa.ask(question)
+    if answer.found:
+        _expect_declined(engine, "default", question)
     assert not answer.found, answer.text
+    assert question not in MISSES[engine, "default"], "declined now: take it off the known misses"
 
 
-@pytest.mark.parametrize("question", _marked(FAR_ENGLISH + FAR_CHINESE[:8], MISSES_ENGLISH))
-def test_an_english_article_declines_far_off_topic_questions(lighthouse_qa, question):
+@pytest.mark.parametrize("question", FAR_ENGLISH + FAR_CHINESE[:8])
+def test_an_english_article_declines_far_off_topic_questions(lighthouse_qa, engine, question):
     answer = lighthouse_qa.ask(question)
+    if answer.found:
+        _expect_declined(engine, "english", question)
     assert not answer.found, answer.text
+    assert question not in MISSES[engine, "english"], "declined now: take it off the known misses"
 
 
 @pytest.mark.parametrize("question, gold", [
     ("When was the Kestrel Point lighthouse built?", "1871"),
     ("燈塔是哪一年建成的?", "1871"),
 ])
-def test_the_english_article_still_answers_its_own_questions(lighthouse_qa, question, gold):
+def test_the_english_article_still_answers_its_own_questions(lighthouse_qa, engine, question, gold):
     answer = lighthouse_qa.ask(question)
+    if engine == "shipped" and question == "燈塔是哪一年建成的?" and not answer.found:
+        pytest.xfail("as shipped a Chinese question on an English article is declined (the reader reads across)")
     assert answer.found and gold in answer.text

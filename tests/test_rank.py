@@ -124,6 +124,27 @@ def test_key_terms_missing_from_the_article(lighthouse, question, missing):
     assert decline.missing_key_terms(query, tag(query.text), lighthouse.index)[0] == missing
 
 
+@pytest.mark.parametrize("coverage, cosine, declined", [
+    (0.0, 0.10, True),    # nothing of the question in the article, nothing close in meaning
+    (0.0, 0.30, False),   # a sentence means roughly what it asks: the models decide
+    (0.25, 0.10, False),  # a word of it is there: the models decide
+])
+def test_a_question_the_article_holds_nothing_of_is_declined_by_rule(coverage, cosine, declined):
+    row = np.zeros(len(decline.ANSWERABILITY), dtype=np.float32)
+    row[decline.ANSWERABILITY.index("article_coverage")] = coverage
+    row[decline.ANSWERABILITY.index("max_cosine")] = cosine
+    column = dict(zip(decline.ANSWERABILITY, row))
+    assert decline.unheld_and_far(column) is declined
+    if declined:
+        assert not decline.answers(row) and not decline.answers_with_reader(row, 10.0, cross_language=True)
+
+
+def test_far_chinese_questions_hold_nothing_of_the_default_article(default_qa_fake):
+    for question in ("請推薦一家好吃的餐廳", "明天台北會下雨嗎?", "怎么煮米饭最好吃?"):
+        assert decline.article_coverage(default_qa_fake.prepare(question), default_qa_fake.index) == 0, question
+    assert decline.article_coverage(default_qa_fake.prepare("政府上網工程是哪一年啟動的?"), default_qa_fake.index) > 0.5
+
+
 @pytest.mark.parametrize("question, missing", [
     ("When was the Kestrel Point lighthouse built?", 0),
     ("When was the Eiffel Tower built?", 1),

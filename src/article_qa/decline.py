@@ -204,7 +204,7 @@ def answers(row: np.ndarray) -> bool:
     rule declines 0.3% of the answerable questions and 72% of the others.)
     """
     column = dict(zip(ANSWERABILITY, row))
-    if column["missing_key_terms"] > 0:
+    if column["missing_key_terms"] > 0 or unheld_and_far(column):
         return False
     if column["is_english"]:
         return column["article_coverage"] >= ENGLISH_MIN_COVERAGE and column["max_cosine"] >= ENGLISH_MIN_COSINE
@@ -275,11 +275,21 @@ FAR_MAX_COSINE = 0.22
 FAR_MAX_MARGIN = -3.0
 
 
+def unheld_and_far(column: dict[str, float]) -> bool:
+    """No word of the question, nor any translation of one, is in the article,
+    and no sentence is close in meaning ("請推薦一家好吃的餐廳" of an article on
+    digital government). On training texts of CMRC, DRCD and XQuAD this
+    declines none of 1,306 answerable Chinese questions, 2 of 316 English
+    questions on Chinese text and none of 316 on English text, and 5-57% of
+    other texts' questions."""
+    return bool(column["article_coverage"] == 0 and column["max_cosine"] < FAR_MAX_COSINE)
+
+
 def answers_with_reader(row: np.ndarray, margin: float, cross_language: bool) -> bool:
     """Whether the article answers, weighing the reader's margin with the
     rest. Before the classifier is fitted: the reader's own verdict."""
     column = dict(zip(ANSWERABILITY, row))
-    if not cross_language and column["missing_key_terms"] > 0:
+    if (not cross_language and column["missing_key_terms"] > 0) or unheld_and_far(column):
         return False
     if column["max_cosine"] < FAR_MAX_COSINE and margin < FAR_MAX_MARGIN:
         return False
