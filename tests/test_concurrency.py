@@ -17,7 +17,8 @@ from conftest import DEFAULT_ARTICLE, ENGLISH_ARTICLE, FakeEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 THREADS = 8
-PER_THREAD = 100  # 800 answers racing on one engine; each ask is a few ms of CPU
+PER_THREAD = 40  # 320 answers racing on one engine; each ask is a few ms of CPU
+POOL_STRIDE = 3  # every third project question (both languages, answerable and not) keeps the run short
 HOSTILE = ["", "   ", "\ud800", "😀", None, "x" * 5000, "<script>alert(1)</script>"]
 
 
@@ -26,7 +27,7 @@ def question_pool() -> list:
     for name in ("questions.jsonl", "offtopic.jsonl"):
         with open(ROOT / "eval" / name, encoding="utf-8") as handle:
             questions += [json.loads(line)["question"] for line in handle if line.strip()]
-    return questions + HOSTILE
+    return questions[::POOL_STRIDE] + HOSTILE
 
 
 def outcome(qa: ArticleQA, question, k: int):
