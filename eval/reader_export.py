@@ -25,12 +25,15 @@ from article_qa import read
 OPSET = 17
 # The int8 graph's largest logit difference to torch on the parity texts, as a
 # share of the range of torch's logits there. Activations quantised per call
-# (uint8, one scale a tensor) cost ~0.13 of it on the trained reader whatever
-# the weights' settings (measured: MatMul only, per channel or not, reduced
-# range); what matters is that the same spans win, so the card also holds the
-# dev figures of the float graph beside the int8 one. This bound catches a
-# broken graph, not rounding.
-PARITY_TOLERANCE = 0.2
+# (uint8, one scale a tensor) cost 0.13-0.33 of it on the trained readers
+# (measured on the 3-epoch reader: 0.28 with per-channel weights in reduced
+# range, 0.33 in full range, 0.12 with attention left in float, which is
+# 38 MB), while the spans hardly move: on 400 dev windows span F1 0.587
+# int8 against 0.595 float. What matters is that the same spans win, so
+# reader_train.py also gates on the dev figures of the float graph beside the
+# int8 one (MAX_INT8_F1_LOSS there); this bound catches a broken graph, not
+# rounding.
+PARITY_TOLERANCE = 0.4
 
 
 class _Graph:
@@ -175,7 +178,7 @@ def _parity(model, path: Path, e5) -> tuple[float, float]:
 
 def onnx_logits(path: Path, e5):
     """Start/end logits of tokenised rows (``reader_train.tokenised``) through the shipped graph."""
-    session = read._session(path)
+    session = read._session(path, threads=2)  # figures over thousands of windows, not one answer
 
     def logits_of(rows):
         for i in range(0, len(rows), 16):

@@ -207,11 +207,11 @@ class Reader:
                              score, no_answer)
 
 
-def _session(model_file: Path):
+def _session(model_file: Path, threads: int = 1):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1  # the server runs one answer per worker thread
+    options.intra_op_num_threads = threads  # 1 to answer: the server runs one answer per worker thread
     options.inter_op_num_threads = 1
     return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
 
