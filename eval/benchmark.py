@@ -15,7 +15,7 @@ temporary folder and asked its own questions, a dozen questions of another
 text and a dozen near misses (one of its own questions with a number or name
 swapped for one the article never holds); it should decline the last two.
 article-qa runs with the trained reader (``reader=True``) and, on the same
-built index, as shipped (the reader off: the tree models and span rules). Short answers are scored with SQuAD's
+built index, with the reader off (the tree models and span rules alone). Short answers are scored with SQuAD's
 token F1 on English texts and CMRC's character F1 on Chinese ones. In the same run, on the same texts: the LangChain
 RAG tutorial baseline (``systems.LangChainBaseline``: its answer is its first
 passage) and a lexical sentence picker (the sentence sharing the most
@@ -51,7 +51,7 @@ from scoring import contains_gold  # noqa: E402
 
 from systems import BaselineAnswer, BaselinePassage  # noqa: E402
 
-ENGINE, ENGINE_TREES = "article-qa (reader)", "article-qa"  # reader=True; the default (reader off)
+ENGINE, ENGINE_TREES = "article-qa (reader)", "article-qa"  # reader=True (the default); reader=False
 LANGCHAIN, LEXICAL = "langchain-baseline", "lexical-sentence"
 SYSTEMS = (ENGINE, ENGINE_TREES, LANGCHAIN, LEXICAL)
 VARIANTS = (*cmrc.VARIANTS, *benchmark_sets.SETS)

@@ -79,7 +79,7 @@ def test_no_model_file_means_no_reader(monkeypatch, tmp_path):
         read.load_reader.cache_clear()
 
 
-@pytest.mark.parametrize("value, expected", [(None, False), ("off", False), ("0", False), ("on", True), ("1", True)])
+@pytest.mark.parametrize("value, expected", [(None, True), ("off", False), ("0", False), ("on", True), ("1", True)])
 def test_the_reader_switch_follows_the_environment(monkeypatch, value, expected):
     if value is None:
         monkeypatch.delenv("ARTICLE_QA_READER", raising=False)

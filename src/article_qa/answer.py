@@ -7,7 +7,7 @@ best one is quoted — with the sentence after it when it only leads in
 ("...in three aspects:") — and the span stage picks the exact phrase that
 answers inside it.
 
-With the trained reader (``read.py``; opt-in, ``ArticleQA.load(reader=True)``)
+With the trained reader (``read.py``; on by default, ``ArticleQA.load(reader=False)`` turns it off)
 the ranker's best sentences are read with their neighbours, and the
 reader's margin over "no answer" joins the evidence the decline stage
 weighs. Which stage quotes is chosen per case on the dev texts

@@ -58,7 +58,7 @@ class ArticleQA:
         only); the default is what ships, other values are for ablations.
         ``reader=True`` answers with the trained reader (when its model file
         is there); ``False`` with the tree models and span rules alone;
-        ``None`` follows ``$ARTICLE_QA_READER`` (``on`` turns it on; off by default).
+        ``None`` follows ``$ARTICLE_QA_READER`` (``off`` turns it off; on by default).
         """
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
         index = load_index(index_dir, embedder=embedder)
