@@ -123,6 +123,9 @@ def main(argv=None) -> int:
     parser.add_argument("--update-readme", action="store_true", help="copy the results table into README.md")
     parser.add_argument("--followups-only", action="store_true",
                         help="only score the follow-up sets with and without history (eval/followups.py)")
+    parser.add_argument("--quality-only", action="store_true",
+                        help="only the shipped index's answer quality, with the reader and without (no timing, "
+                             "no baseline: about a minute)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -136,6 +139,9 @@ def main(argv=None) -> int:
         if args.update_readme:
             followups.update_readme(conversation, ROOT / "README.md")
         print(json.dumps(conversation, ensure_ascii=False) if args.json else followups.table(conversation))
+        return 0
+    if args.quality_only:
+        print(json.dumps(_quality_with_and_without_reader(), indent=1))
         return 0
     started = time.perf_counter()
     results = run(args.ablations)
@@ -151,6 +157,19 @@ def main(argv=None) -> int:
         print(report.summary_table(results))
         print("\nFollow-up questions (answer accuracy; eval/followups.py):\n" + followups.table(results["followups"]))
     return 0
+
+
+def _quality_with_and_without_reader() -> dict:
+    from article_qa import ArticleQA
+
+    questions, offtopic = scoring.load_jsonl(QUESTIONS), scoring.load_jsonl(OFFTOPIC)
+    out = {}
+    for name, reader in (("reader (as shipped)", True), ("reader off", False)):
+        result = scoring.score_quality(ArticleQA.load(reader=reader), questions, offtopic)
+        out[name] = {**{k: result[k] for k in ("answer_accuracy", "short_f1", "decline_rate", "false_decline_rate")},
+                     "by_lang": {lang: {k: figures[k] for k in ("answer_accuracy", "short_f1")}
+                                 for lang, figures in result["by_lang"].items()}}
+    return out
 
 
 def _run_followups() -> dict:

@@ -1,7 +1,7 @@
 """Far off-topic questions (weather, recipes, sports, other countries'
 capitals, chit-chat) are declined, in Chinese and in English, on the default
-article and on an English one — by the engine as shipped and with the
-reader (real embedder: slow tier). None of these is in eval/offtopic.jsonl."""
+article and on an English one — by the engine with the reader (the default) and
+without it (real embedder: slow tier). None of these is in eval/offtopic.jsonl."""
 
 from __future__ import annotations
 
