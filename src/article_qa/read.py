@@ -219,12 +219,13 @@ def _session(model_file: Path, threads: int = 1):
 def use_reader(wanted: bool | None) -> bool:
     """``wanted`` when given, else ``$ARTICLE_QA_READER`` (``off``/``0``/``false`` turn it off); on by default.
 
-    On by default since the 3-epoch reader: on every validation split of the
-    outside benchmark it quotes the gold more often (0.820 against 0.753) with
-    far better short answers (F1 0.603 against 0.251) and fewer false
-    declines (0.021 against 0.108), and on the project's own questions too
-    (0.950 / 0.797 against 0.943 / 0.542). Off, the tree models answer alone
-    (about 20x faster)."""
+    On by default since the 3-epoch reader: over the validation splits of the
+    outside benchmark it quotes the gold more often (0.820 against 0.753; on
+    CMRC slightly less) with far better short answers on every split (F1
+    0.603 against 0.251) and fewer false declines (0.021 against 0.108),
+    though it declines fewer of other texts' questions (0.877 against 0.938);
+    on the project's own questions 0.950 / 0.797 against 0.943 / 0.542. Off,
+    the tree models answer alone (~28x faster at the median, eval/speed.py)."""
     if wanted is not None:
         return bool(wanted)
     return os.environ.get("ARTICLE_QA_READER", "on").strip().lower() not in {"off", "0", "false", "no"}
