@@ -238,10 +238,18 @@ def reader_answerability(row: np.ndarray, margin: float, cross_language: bool) -
 
 
 @lru_cache(maxsize=1)
-def reader_decline_model() -> tuple[TreeEnsemble, float] | None:
+def _reader_calibration() -> dict | None:
+    """``reader_decline.json`` parsed once: the classifier and the quote choice both live in it."""
     if not READER_DECLINE_FILE.is_file():
         return None
-    dump = json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
+    return json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def reader_decline_model() -> tuple[TreeEnsemble, float] | None:
+    dump = _reader_calibration()
+    if dump is None:
+        return None
     return TreeEnsemble(dump, READER_ANSWERABILITY), float(dump["article_qa"]["threshold"])
 
 
@@ -259,9 +267,8 @@ class ReaderChoice:
 
 @lru_cache(maxsize=1)
 def reader_choice() -> ReaderChoice:
-    if not READER_DECLINE_FILE.is_file():
-        return ReaderChoice()
-    chosen = json.loads(READER_DECLINE_FILE.read_text(encoding="utf-8"))["article_qa"].get("choice")
+    dump = _reader_calibration()
+    chosen = dump["article_qa"].get("choice") if dump else None
     if not chosen:
         return ReaderChoice()
     return ReaderChoice(float(chosen["quote_margin"]), bool(chosen["reader_short_in_tree_quote"]))
