@@ -68,6 +68,24 @@ class Passage:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One item of a list answer: its quoted text (the item's opening
+    sentence), its offsets in the clean article and the ``[n]`` it cites."""
+
+    text: str
+    start: int
+    end: int
+    citation: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# What a question asks for (query.QuestionKind.kind), and so how it is answered.
+FACT, LIST, GIST, REASON, MANNER = "fact", "list", "gist", "reason", "manner"
+
+
+@dataclass(frozen=True)
 class Answer:
     """An extractive answer.
 
@@ -79,7 +97,11 @@ class Answer:
     ``short_span`` its ``(start, end)`` in the article, always inside a
     quoted sentence. ``question`` is the question as understood: the one
     asked (cleaned), or a follow-up resolved against the history
-    (conversation.py), so a wrong resolution is visible.
+    (conversation.py), so a wrong resolution is visible. ``kind`` is the
+    kind of question answered (fact, list, gist, reason, manner); a list
+    answer's ``items`` are its items in article order, each quoted in
+    ``text`` too. ``written`` is the optional writer's checked text (``""``
+    when no writer is configured or it fell back).
     """
 
     found: bool
@@ -90,17 +112,23 @@ class Answer:
     short_answer: str = ""
     short_span: tuple[int, int] | None = None
     question: str = ""
+    kind: str = FACT
+    items: tuple[Item, ...] = ()
+    written: str = ""
 
     def to_dict(self) -> dict:
         return {
             "found": self.found,
             "question": self.question,
+            "kind": self.kind,
             "short_answer": self.short_answer,
             "short_span": list(self.short_span) if self.short_span else None,
             "text": self.text,
             "passages": [p.to_dict() for p in self.passages],
             "evidence": [list(e) for e in self.evidence],
             "note": self.note,
+            "items": [item.to_dict() for item in self.items],
+            "written": self.written,
         }
 
 
