@@ -345,7 +345,8 @@ def test_an_unloaded_session_article_says_so(handlers):
 def test_api_functions_return_the_answer_record_as_data(handlers, default_qa_fake):
     result = handlers.ask(QUESTION)
     assert result == default_qa_fake.ask(QUESTION).to_dict()
-    assert set(result) == {"found", "question", "short_answer", "short_span", "text", "passages", "evidence", "note"}
+    assert set(result) == {"found", "question", "short_answer", "short_span", "text", "passages", "evidence", "note",
+                           "kind", "items", "written"}
     retrieved = handlers.retrieve("政府上網工程", 2)
     assert retrieved == {"passages": [p.to_dict() for p in default_qa_fake.retrieve("政府上網工程", k=2)]}
 

@@ -20,7 +20,8 @@ def client(server_url):
     return Client(server_url, verbose=False)
 
 
-ANSWER_FIELDS = {"found", "question", "short_answer", "short_span", "text", "passages", "evidence", "note"}
+ANSWER_FIELDS = {"found", "question", "short_answer", "short_span", "text", "passages", "evidence", "note",
+                           "kind", "items", "written"}
 
 
 def test_ask_endpoint_answers_with_a_citation(client):

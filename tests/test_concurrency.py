@@ -96,7 +96,7 @@ def test_concurrent_builds_of_one_folder(tmp_path, monkeypatch):
         index_module.save_index(tmp_path / "index", manifest=built.manifest, article=built.article,
                                 chunks=built.chunks, sentences=[Sentence(int(a), int(b), kind) for (a, b), kind
                                                                in zip(built.sentences, built.sentence_kinds)],
-                                chunk_vectors=vectors,
+                                structure=built.structure, chunk_vectors=vectors,
                                 sentence_vectors=built.sentence_vectors)
 
     for _ in range(10):  # the race is narrow: many rounds of 8 simultaneous saves

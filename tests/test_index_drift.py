@@ -18,6 +18,7 @@ from article_qa.embed import embedder_revision
 from article_qa.errors import StaleIndexError
 from article_qa.index import FORMAT_VERSION, Manifest, load_index, package_versions, write_text_files
 from article_qa.ingest import read_article
+from article_qa.structure import find_structure
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "index"
@@ -34,8 +35,9 @@ def rebuilt(tmp_path_factory) -> Path:
     params = ChunkParams(manifest.chunk_size, manifest.chunk_overlap)
     folder = tmp_path_factory.mktemp("rebuilt")
     (folder / "bm25").mkdir()
+    sentences = split_sentences(article)
     write_text_files(folder, article=article.text, chunks=chunk_article(article, params),
-                     sentences=split_sentences(article))
+                     sentences=sentences, structure=find_structure(article, sentences))
     return folder
 
 
@@ -45,6 +47,7 @@ def _files(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("name", ["article.txt", "chunks.jsonl", "sentences.json", "glossary.json", "tags.json",
+                                  "structure.json",
                                   "bm25/vocab.index.json", "bm25/params.index.json",
                                   "bm25/data.csc.index.npy", "bm25/indices.csc.index.npy",
                                   "bm25/indptr.csc.index.npy"])
@@ -55,7 +58,7 @@ def test_shipped_index_matches_todays_build(rebuilt, name):
 
 def test_every_embedder_free_file_is_compared(rebuilt):
     """A new index file must join the comparison above (or be vector data)."""
-    compared = {"article.txt", "chunks.jsonl", "sentences.json", "glossary.json", "tags.json"}
+    compared = {"article.txt", "chunks.jsonl", "sentences.json", "glossary.json", "tags.json", "structure.json"}
     assert {p for p in _files(rebuilt) if not p.startswith("bm25/")} == compared
 
 

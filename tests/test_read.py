@@ -191,6 +191,7 @@ def routed(default_qa_fake, monkeypatch):
     """The default article's ranking for QUESTION, with the reader's
     readings and the calibrated choice set by each test."""
     from article_qa import answer, decline
+    import article_qa.answer.fact  # noqa: F401  (answer.fact: where read_windows is looked up)
     from article_qa.rank import rank_passages
     from article_qa.settings import DEFAULTS
 
@@ -200,7 +201,7 @@ def routed(default_qa_fake, monkeypatch):
     monkeypatch.setattr(decline, "answers_with_reader", lambda *args: True)
 
     def ask(readings, choice):
-        monkeypatch.setattr(answer, "read_windows", lambda *args: readings)
+        monkeypatch.setattr(answer.fact, "read_windows", lambda *args: readings)
         monkeypatch.setattr(decline, "reader_choice", lambda: choice)
         return answer.answer_question(query, ranking, qa.index, reader=object())
 

@@ -8,6 +8,7 @@ An index folder holds plainly named files:
     sentences.json   sentences ``[start, end, kind]`` (kind: body, heading, byline)
     sentences.npy    one vector per sentence (the answer stage's evidence)
     tags.json        each sentence's words with LAC tags ``[start, end, tag]`` (sentence offsets)
+    structure.json   lead, closing paragraph, sections and enumerations (structure.py)
     faiss.index      chunk vectors: exact inner product, or HNSW when large
     bm25/            bm25s index over script-folded chunk text
     glossary.json    English word -> the article's Chinese terms (see glossary.py)
@@ -36,18 +37,19 @@ from .folder import replaced_folder, restore_interrupted_swap
 from .glossary import build_glossary
 from .lexical import LexicalIndex
 from .records import Chunk, Sentence
+from .structure import Structure
 from .tagging import Token, from_rows, tag, to_rows
 from .settings import DEFAULTS
 
-# 5: BM25's Latin words are Snowball stems (lexical.terms); a format-4 index holds them as written.
-FORMAT_VERSION = 5
+# 6: structure.json (lead, closing, sections, enumerations); 5 had none.
+FORMAT_VERSION = 6
 # Exact search is a few milliseconds up to here; past it HNSW keeps queries
 # fast at the cost of a little recall (measured in eval/scale.py).
 APPROXIMATE_ABOVE_CHUNKS = 20_000
 _HNSW_NEIGHBOURS = 32
 HNSW_EF_SEARCH = 128
 _CHECKED_FILES = ("article.txt", "chunks.jsonl", "sentences.json", "sentences.npy", "faiss.index", "glossary.json",
-                  "tags.json")
+                  "tags.json", "structure.json")
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class LoadedIndex:
     dense: object  # faiss.Index
     lexical: LexicalIndex
     glossary: dict[str, dict[str, float]]
+    structure: Structure
 
     def sentence_text(self, sentence: int) -> str:
         start, end = self.sentences[sentence]
@@ -156,16 +159,16 @@ def sha256_file(path: Path) -> str:
 
 
 def save_index(index_dir: Path, *, manifest: Manifest, article: str, chunks: list[Chunk],
-               sentences: list[Sentence], chunk_vectors: np.ndarray,
+               sentences: list[Sentence], structure: Structure, chunk_vectors: np.ndarray,
                sentence_vectors: np.ndarray) -> None:
     """Write every file into a temporary sibling folder, then swap it in."""
     with replaced_folder(index_dir) as staging:
-        _write_files(staging, manifest, article, chunks, sentences, chunk_vectors, sentence_vectors)
+        write_text_files(staging, article=article, chunks=chunks, sentences=sentences, structure=structure)
+        _write_vectors_and_manifest(staging, manifest, chunk_vectors, sentence_vectors)
 
 
-def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[Chunk],
-                 sentences: list[Sentence], chunk_vectors: np.ndarray, sentence_vectors: np.ndarray) -> None:
-    write_text_files(staging, article=article, chunks=chunks, sentences=sentences)
+def _write_vectors_and_manifest(staging: Path, manifest: Manifest, chunk_vectors: np.ndarray,
+                                sentence_vectors: np.ndarray) -> None:
     np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32))
     _write_dense(staging / "faiss.index", chunk_vectors)
     hashes = {name: sha256_file(staging / name) for name in _CHECKED_FILES}
@@ -174,7 +177,8 @@ def _write_files(staging: Path, manifest: Manifest, article: str, chunks: list[C
     (staging / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=2))
 
 
-def write_text_files(folder: Path, *, article: str, chunks: list[Chunk], sentences: list[Sentence]) -> None:
+def write_text_files(folder: Path, *, article: str, chunks: list[Chunk], sentences: list[Sentence],
+                     structure: Structure) -> None:
     """Everything of an index that does not depend on the embedder: the clean
     text, chunks, sentences, BM25 tokens and glossary. Deterministic, so a
     test can rebuild them and compare them with the shipped index/."""
@@ -189,6 +193,7 @@ def write_text_files(folder: Path, *, article: str, chunks: list[Chunk], sentenc
     # Tagged once here, so a question pays only for tagging itself.
     tags = [to_rows(tag(article[s.start:s.end])) for s in sentences]
     (folder / "tags.json").write_text(json.dumps(tags, ensure_ascii=False, separators=(",", ":")))
+    (folder / "structure.json").write_text(structure.to_json(), encoding="utf-8")
 
 
 def _write_dense(path: Path, vectors: np.ndarray) -> None:
@@ -277,6 +282,7 @@ def load_index(index_dir: Path, *, embedder=None) -> LoadedIndex:
         dense=dense,
         lexical=lexical,
         glossary=json.loads((index_dir / "glossary.json").read_text(encoding="utf-8")),
+        structure=Structure.from_json((index_dir / "structure.json").read_text(encoding="utf-8")),
     )
 
 

@@ -115,20 +115,21 @@ def clean_article(text: str, *, name: str = "article") -> Article:
 def clean_blocks(blocks: list[Block], *, name: str = "article") -> Article:
     """Blocks from any format to an :class:`Article`: paragraphs joined,
     widgets and repeats dropped, byline and headings marked."""
-    kept: list[tuple[str, bool]] = []
+    kept: list[tuple[str, bool, int]] = []
     seen: set[str] = set()
     byline = ""
-    for paragraph, heading in _paragraphs(blocks):
+    for paragraph, heading, level in _paragraphs(blocks):
         key = re.sub(r"\s+", "", paragraph)
         if key in seen or is_junk_line(paragraph):
             continue
         seen.add(key)
         if not heading and not byline and _BYLINE.match(paragraph) and len(paragraph) <= _HEADING_MAX_CHARS:
             byline = paragraph
-            kept.append((paragraph, False))
+            kept.append((paragraph, False, 0))
             continue
-        kept.append((paragraph, is_heading(paragraph) if heading is None else heading))
-    if not any(not heading for _, heading in kept):
+        heading = is_heading(paragraph) if heading is None and not level else bool(heading)
+        kept.append((paragraph, heading, level))
+    if not any(not heading for _, heading, _ in kept):
         raise ArticleError(f"{name} has no article text (it is empty or only headings and widgets).")
     return _assemble(kept, byline)
 
@@ -146,17 +147,17 @@ def _paragraphs(blocks: list[Block]):
             after_sentence = not current or current[-1].endswith(_SENTENCE_END)
             if after_sentence and not line[:1].islower() and is_junk_line(line):
                 if current:
-                    yield _join_wrapped(current), block.heading
+                    yield _join_wrapped(current), block.heading, block.level
                     current = []
-                yield line, False
+                yield line, False, 0
             elif (block.heading is None and len(current) == 1 and number == 1
                   and is_title_above(current[0], line)):
-                yield current[0], None  # None: a heading, or the byline, as clean_blocks decides
+                yield current[0], None, 0  # None: a heading, or the byline, as clean_blocks decides
                 current = [line]
             else:
                 current.append(line)
         if current:
-            yield _join_wrapped(current), block.heading
+            yield _join_wrapped(current), block.heading, block.level
 
 
 def _join_wrapped(lines: list[str]) -> str:
@@ -197,12 +198,12 @@ def is_heading(line: str) -> bool:
     return len(line.split()) <= _HEADING_MAX_WORDS
 
 
-def _assemble(kept: list[tuple[str, bool]], byline: str) -> Article:
+def _assemble(kept: list[tuple[str, bool, int]], byline: str) -> Article:
     spans, offset = [], 0
-    for block, heading in kept:
-        spans.append(Span(offset, offset + len(block), heading))
+    for block, heading, level in kept:
+        spans.append(Span(offset, offset + len(block), heading, level))
         offset += len(block) + 1
-    text = "\n".join(block for block, _ in kept)
-    last_body = next(block for block, heading in reversed(kept) if not heading)
+    text = "\n".join(block for block, _, _ in kept)
+    last_body = next(block for block, heading, _ in reversed(kept) if not heading)
     source_line = last_body if last_body.startswith(("(", "（")) and last_body.endswith((")", "）")) else ""
     return Article(text=text, spans=tuple(spans), byline=byline, source_line=source_line)

@@ -29,6 +29,7 @@ from .read import load_reader, use_reader
 from .records import Answer, Passage, Response
 from .retrieve import DENSE_WEIGHT, Retriever
 from .settings import DEFAULTS, default_index_dir
+from .structure import find_structure
 
 _QUERY_CACHE_SIZE = 256
 
@@ -79,6 +80,7 @@ class ArticleQA:
         article = read_article(article_path, encoding=encoding)
         chunks = chunk_article(article, params)
         sentences = split_sentences(article)
+        structure = find_structure(article, sentences)
         say(f"chunk: {len(chunks)} chunks of up to {params.size} characters, {len(sentences)} sentences")
         embedder = embedder or load_embedder(model)
         say(f"embed: {len(chunks) + len(sentences)} texts with {embedder.name}")
@@ -94,6 +96,7 @@ class ArticleQA:
         )
         say(f"index: writing FAISS + BM25 to {index_dir}")
         save_index(index_dir, manifest=manifest, article=article.text, chunks=chunks, sentences=sentences,
+                   structure=structure,
                    chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         say("done")
         return cls(load_index(index_dir), embedder, dense_weight=dense_weight, reader=reader)

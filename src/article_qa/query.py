@@ -68,6 +68,14 @@ class Query:
         return tag(self.text)
 
     @cached_property
+    def shape(self):
+        """What the question asks for: a fact, a list, the gist, a reason or a
+        manner, with any count it names (``question_kind.QuestionKind``)."""
+        from .question_kind import classify
+
+        return classify(self.folded)
+
+    @cached_property
     def asked(self):
         """The kind of thing asked for and the question word's span in ``folded`` (``span.asked``)."""
         from .span import asked

@@ -12,6 +12,7 @@ class Span:
     start: int
     end: int
     is_heading: bool
+    list_level: int = 0  # 1 for a list item (Markdown, HTML, a bulleted line), 2 nested, ...; 0 otherwise
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ from dataclasses import dataclass
 class Block:
     """One heading or paragraph: its lines as written (wrapped lines of a
     paragraph are joined by ingest), and whether it is a heading — ``None``
-    when the format does not say."""
+    when the format does not say. ``level``: 1 for an item of a list, 2 for
+    an item of a list inside it, and so on; 0 for anything else.
+    """
 
     lines: tuple[str, ...]
     heading: bool | None = None
+    level: int = 0
 
 
 def code_block(code: str) -> Block:

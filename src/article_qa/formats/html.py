@@ -65,17 +65,17 @@ def _xml_blocks(element) -> list[Block]:
     return [b for b in blocks if any(line.strip() for line in b.lines)]
 
 
-def _container_blocks(element) -> list[Block]:
-    """A list gives one block per item (nested lists after their item); a
-    table one per row, its cells' text separated by spaces."""
+def _container_blocks(element, level: int = 1) -> list[Block]:
+    """A list gives one block per item (nested lists after their item, a
+    level deeper); a table one per row, its cells' text separated by spaces."""
     if element.tag == "table":
         return [Block((" ".join(_element_text(cell) for cell in row.findall("cell")),), heading=False)
                 for row in element.iter("row")]
     blocks = []
     for item in element.findall("item"):
-        blocks.append(Block((_element_text(item, skip="list"),), heading=False))
+        blocks.append(Block((_element_text(item, skip="list"),), heading=False, level=level))
         for inner in item.findall("list"):
-            blocks.extend(_container_blocks(inner))
+            blocks.extend(_container_blocks(inner, level + 1))
     return blocks
 
 

@@ -21,19 +21,33 @@ def text_blocks(text: str) -> list[Block]:
     raw_lines = text.split("\n")
     lines = [_BULLET.sub("", _QUOTE_MARK.sub("", line.strip())).strip() for line in raw_lines]
     if "\n\n" not in "\n".join(lines).strip("\n"):
-        return [Block((line,)) for line in lines if line and not _RULE.match(line)]
+        return [Block((line,), level=_bullet_level(raw)) for raw, line in zip(raw_lines, lines)
+                if line and not _RULE.match(line)]
     blocks: list[Block] = []
     current: list[str] = []
+    level = 0
     for raw_line, line in zip(raw_lines, lines):
         if line and not _RULE.match(line) and not (current and _LIST_ITEM.match(raw_line.strip())):
+            level = level if current else _bullet_level(raw_line)
             current.append(line)
             continue
         if current:
-            blocks.append(Block(tuple(current)))
+            blocks.append(Block(tuple(current), level=level))
         current = [line] if line and not _RULE.match(line) else []
+        level = _bullet_level(raw_line)
     if current:
-        blocks.append(Block(tuple(current)))
+        blocks.append(Block(tuple(current), level=level))
     return blocks
+
+
+def _bullet_level(raw_line: str) -> int:
+    """1 for a bulleted line ("- item", "• item"), 2 when it is indented under
+    another; 0 for any other line (a numbered item keeps its number in the text)."""
+    stripped = _QUOTE_MARK.sub("", raw_line.strip())
+    if not _BULLET.match(stripped):
+        return 0
+    indent = len(raw_line) - len(raw_line.lstrip())
+    return 2 if indent >= 2 else 1
 
 
 def markdown_blocks(text: str) -> list[Block]:
@@ -49,15 +63,22 @@ def markdown_blocks(text: str) -> list[Block]:
     tokens = parser.parse(text)
     blocks: list[Block] = []
     row: list[str] | None = None
+    depth = 0  # how many lists the current token is inside
     for i, token in enumerate(tokens):
-        if token.type == "inline":
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            depth += 1
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            depth -= 1
+        elif token.type == "inline":
             lines = _inline_lines(token.children or [])
             if row is not None:
                 row.append(" ".join(lines))
             elif tokens[i - 1].type == "heading_open":
                 blocks.append(Block((" ".join(lines),), heading=True))
             else:
-                blocks.append(Block(tuple(lines), heading=False))
+                # Only an item's first paragraph opens it; later ones continue it.
+                opens_item = depth and i >= 2 and tokens[i - 2].type == "list_item_open"
+                blocks.append(Block(tuple(lines), heading=False, level=depth if opens_item else 0))
         elif token.type in ("fence", "code_block"):
             blocks.append(code_block(token.content))
         elif token.type == "html_block":
