@@ -27,7 +27,7 @@ from ..read import Reader
 from ..records import GIST, LIST, MANNER, REASON, Answer
 from .fact import compose_fact, cross_language, read_windows, reader_answer, tree_answer, verdict
 from .gist import compose_gist
-from .listing import compose_list
+from .listing import compose_list, split_items
 from .quoting import NOT_FOUND, not_found
 from .reasons import compose_manner, compose_reason
 
@@ -48,6 +48,8 @@ def answer_question(query: Query, ranking: Ranking, index: LoadedIndex, reader: 
         return compose_reason(fact, index)
     if kind == MANNER:
         return compose_manner(fact, index)
+    if kind == LIST:
+        return split_items(fact)
     return fact
 
 

@@ -34,14 +34,6 @@ _ORDINAL_SECTION = re.compile(
     r"|\b(first|second|third|fourth|fifth|sixth|last) (?:section|part|chapter|heading)\b")
 _ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": -1,
              **{char: i + 1 for i, char in enumerate("一二三四五六七八九十")}}
-# The words of a gist question that name no topic: what is left names the section asked about.
-_GIST_WORDS = re.compile(
-    r"这篇|本篇|这个|本文|文章|全文|这份|本份|文件|文档|一下|主要|内容|讲|说|谈|写|了|的|是|什么|哪些|些|请|概括|总结|"
-    r"摘要|大意|主旨|要点|中心思想|关于|有关|部分|这|吗|呢|用|几|句话?|点|[一两二三四五六七八九十\d]|[?？。，,!！.:：;；\s]"
-    r"|\b(?:what|is|was|are|the|this|that|a|an|article|text|document|page|post|paper|essay|piece|story|report|"
-    r"license|licence|readme|guide|passage|about|say|says|tell|tells|me|us|of|on|in|summar\w*|gist|overview|main|"
-    r"key|points?|ideas?|please|give|does|do|it|its|section|part|briefly|short|few|sentences?|mostly|mainly|can|you|could|brief|words?|one|two|three|four|five|six|seven|eight|nine|ten|bullets?|lines?)\b")
-
 
 def compose_gist(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer | None:
     structure = index.structure
@@ -73,7 +65,7 @@ def _section_asked(query: Query, ranking: Ranking, index: LoadedIndex) -> Sectio
     if match and sections:
         place = _ORDINALS[match.group(1) or match.group(2)]
         return sections[place - 1] if place <= len(sections) else False
-    if not _GIST_WORDS.sub("", query.folded).strip():
+    if not query.shape.topic:
         return None
     best = ranking.passages[0] if ranking.passages else None
     return next((s for s in sections if best and s.start <= best.start < s.end), False)

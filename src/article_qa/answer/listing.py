@@ -2,17 +2,25 @@
 enumeration that answers it (structure.py found them at build time): its
 lead-in, then each item's opening sentence, in article order.
 
-Which enumeration: one that the question's best passages reach (the ranker
-already ordered them by evidence), preferring one whose length is the count
-the question names. None reached: the question is answered as a fact.
+Which enumeration: one whose lead-in (or heading) is among the ranker's
+best sentences, or, with a count in the question, one of that length that
+holds one of them; a count it does not match rules it out. None: the question is answered as a fact (a list inside one
+sentence, "…包括金財工程、金農工程…", is then quoted as the fact it is).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from ..fold import fold, has_han
+from ..glossary import stem_words
 from ..index import LoadedIndex
 from ..query import Query
 from ..rank import Ranking
-from ..records import LIST, Answer
+from ..records import HEADING, LIST, Answer, Item
 from ..settings import DEFAULTS
 from ..structure import Enumeration
 from .quoting import quote, sentence_at
@@ -21,6 +29,7 @@ from .quoting import quote, sentence_at
 # characters of quoted text are left out (nested ones first).
 MAX_LIST_CHARS = 900
 MAX_ITEMS = 12
+BEST_SENTENCES = 3  # the ranker's best sentences, one of which must announce the enumeration
 
 
 def compose_list(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer | None:
@@ -38,25 +47,83 @@ def compose_list(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer |
 
 
 def choose_enumeration(query: Query, ranking: Ranking, index: LoadedIndex) -> Enumeration | None:
-    """The enumeration the best passages reach first; with a count in the
-    question, the first of those whose length matches it, if any does."""
-    reached = []
+    """The enumeration whose lead-in (or the heading right above it) is
+    among the ranker's best sentences, the surest first — or, when the
+    question names a count, whose length is that count and one of whose
+    sentences is among them. A question about one item ("中央政府負責哪些
+    工作?" of an item that says so) is no question about the list."""
+    count = query.shape.count
+    for sentence in _best_sentences(ranking, index):
+        start = int(index.sentences[sentence][0])
+        for enumeration in index.structure.enumerations:
+            length = len(_top_level(enumeration))
+            if count and length != count:
+                continue
+            if start in _announcers(enumeration, index) or (count and start in _openings(enumeration, index)):
+                return enumeration
+    return _counted_nearby(query, ranking, index) if count else None
+
+
+def _counted_nearby(query: Query, ranking: Ranking, index: LoadedIndex) -> Enumeration | None:
+    """With a count, an enumeration of that length in the best passages
+    whose lead-in or heading is closer in meaning to the question than the
+    ranker's best sentence is ("the four stages" across languages, where
+    the ranker's word features see little)."""
+    vector = query.vector
+    best = _best_sentences(ranking, index)[0]
+    bar = float(index.sentence_vectors[best] @ vector)
+    chosen, closest = None, bar
     for passage in ranking.passages[:DEFAULTS.answer_passages]:
         for enumeration in index.structure.enumerations:
-            if enumeration not in reached and _overlaps(enumeration, passage.start, passage.end):
-                reached.append(enumeration)
-    count = query.shape.count
-    matching = [e for e in reached if len(_top_level(e)) == count]
-    return (matching or reached or [None])[0]
+            first = enumeration.lead_in[0] if enumeration.lead_in else enumeration.items[0][0]
+            reached = first < passage.end and passage.start < enumeration.items[-1][1]
+            if not reached or len(_top_level(enumeration)) != query.shape.count:
+                continue
+            for start in _announcers(enumeration, index):
+                sentence = sentence_at(index, start)
+                closeness = float(index.sentence_vectors[sentence] @ vector)
+                if closeness > closest and _names(index, sentence, query.shape.counted):
+                    chosen, closest = enumeration, closeness
+    return chosen
+
+
+def _names(index: LoadedIndex, sentence: int, counted: str) -> bool:
+    """Whether the sentence names what the question counts: a character pair
+    of it (时期 of 发展时期), or for an English noun ("stages") the word or
+    one of its translations into the article (阶段)."""
+    text = fold(index.sentence_text(sentence))
+    if has_han(counted):
+        return any(counted[i:i + 2] in text for i in range(max(len(counted) - 1, 1)))
+    stems = stem_words([counted])
+    return any(stem in text or any(term in text for term in index.glossary.get(stem, {})) for stem in stems)
+
+
+def _best_sentences(ranking: Ranking, index: LoadedIndex) -> list[int]:
+    order = np.argsort(-ranking.scores, kind="stable")[:BEST_SENTENCES]
+    return [ranking.candidates.sentences[i] for i in order]
+
+
+def _announcers(enumeration: Enumeration, index: LoadedIndex) -> set[int]:
+    """Start offsets of the sentences that say what the enumeration is: its
+    lead-in and the heading right above it (for a list inside one sentence, that sentence)."""
+    first = enumeration.lead_in[0] if enumeration.lead_in else enumeration.items[0][0]
+    starts = {int(index.sentences[sentence_at(index, first)][0])}
+    if not enumeration.lead_in and not enumeration.inline:
+        starts = set()  # its first item is no lead-in
+    above = sentence_at(index, first) - 1
+    if above >= 0 and index.sentence_kinds[above] == HEADING:
+        starts.add(int(index.sentences[above][0]))
+    return starts
+
+
+def _openings(enumeration: Enumeration, index: LoadedIndex) -> set[int]:
+    """Start offsets of the lead-in, the heading above and each item's opening sentence."""
+    return _announcers(enumeration, index) | {int(index.sentences[sentence_at(index, start)][0])
+                                              for start, _, _ in enumeration.items}
 
 
 def _top_level(enumeration: Enumeration) -> list[tuple[int, int, int]]:
     return [item for item in enumeration.items if item[2] == 1]
-
-
-def _overlaps(enumeration: Enumeration, start: int, end: int) -> bool:
-    first = enumeration.lead_in[0] if enumeration.lead_in else enumeration.items[0][0]
-    return first < end and start < enumeration.items[-1][1]
 
 
 def _within_budget(index: LoadedIndex, openings: list[tuple[int, int]]) -> list[int]:
@@ -71,3 +138,22 @@ def _within_budget(index: LoadedIndex, openings: list[tuple[int, int]]) -> list[
     while len(kept) > 1 and (size(kept) > MAX_LIST_CHARS or len(kept) > MAX_ITEMS):
         kept.pop()
     return [s for s, _ in kept]
+
+
+_ITEM_BREAK = re.compile(r"[、，,；;]|和|及|与|以及|\band\b|\bor\b")
+
+
+def split_items(fact: Answer) -> Answer:
+    """A list question answered as a fact: when its short answer is a list
+    inside one sentence ("金橋工程、金卡工程和金關工程"), its parts are the items."""
+    if not fact.found or not fact.short_span:
+        return fact
+    start, end = fact.short_span
+    cuts = [start] + [start + m.end() for m in _ITEM_BREAK.finditer(fact.short_answer)]
+    stops = [start + m.start() for m in _ITEM_BREAK.finditer(fact.short_answer)] + [end]
+    parts = [(a, b) for a, b in zip(cuts, stops) if b > a and fact.short_answer[a - start:b - start].strip()]
+    if len(parts) < 2:
+        return fact
+    citation = next(n + 1 for n, first, last in fact.evidence if first <= start < last)
+    items = tuple(Item(fact.short_answer[a - start:b - start].strip(), a, b, citation) for a, b in parts)
+    return replace(fact, kind=LIST, items=items)
