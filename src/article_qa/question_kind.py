@@ -102,7 +102,7 @@ def classify(folded: str) -> QuestionKind:
     gist = _GIST_EN.search(text) or _GIST_ZH.search(text) or (_GIST_VERB_ZH.search(text) and not listed)
     if gist and about_article:
         return QuestionKind(GIST, count=_points(text), topic=topic)
-    if listed:
+    if listed and not _asks_fact_inside(text):
         count, counted = _list_count(text)
         return QuestionKind(LIST, count=count, counted=counted)
     if _REASON_ZH.search(text) or _REASON_EN.search(text):

@@ -19,6 +19,8 @@ fact composer, so it is answered, or declined, as a fact.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import decline
 from ..index import LoadedIndex
 from ..query import Query
@@ -39,17 +41,17 @@ def answer_question(query: Query, ranking: Ranking, index: LoadedIndex, reader: 
     """The answer from the ranked candidates (``rank.rank_passages``),
     composed for the question's kind, read by ``reader`` when there is one."""
     kind = query.shape.kind
-    if kind in (LIST, GIST):
+    if kind == GIST:
         shaped = _compose_whole(query, ranking, index)
         if shaped is not None:
             return shaped
     fact = compose_fact(query, ranking, index, reader)
+    if kind == LIST:
+        return _choose_list(query, fact, _compose_whole(query, ranking, index))
     if kind == REASON:
         return compose_reason(fact, index)
     if kind == MANNER:
         return compose_manner(fact, index)
-    if kind == LIST:
-        return split_items(fact)
     return fact
 
 
@@ -64,3 +66,32 @@ def _compose_whole(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer
         return not_found(query)
     compose = compose_list if query.shape.kind == LIST else compose_gist
     return compose(query, ranking, index)
+
+
+def _choose_list(query: Query, fact: Answer, enumerated: Answer | None) -> Answer:
+    """Between the enumeration and a list inside the fact's sentence (its
+    short answer, "新的概念、框架、工程和政策"): the enumeration when it has
+    the count the question names, or when the fact found no list of its own
+    or quotes a sentence of the enumeration; the enumeration keeps the fact's
+    short answer when it lies in a quoted sentence."""
+    inline = split_items(fact)
+    if enumerated is None or not enumerated.found:
+        return inline if enumerated is None else enumerated
+    counted = query.shape.count and len(enumerated.items) == query.shape.count
+    if inline.items and not counted and not _inside(fact, enumerated):
+        return inline
+    return _with_short_answer(enumerated, fact)
+
+
+def _inside(fact: Answer, enumerated: Answer) -> bool:
+    quoted = {(start, end) for _, start, end in enumerated.evidence}
+    return any((start, end) in quoted for _, start, end in fact.evidence)
+
+
+def _with_short_answer(shaped: Answer, fact: Answer) -> Answer:
+    if not fact.short_span:
+        return shaped
+    start, end = fact.short_span
+    if any(first <= start and end <= last for _, first, last in shaped.evidence):
+        return replace(shaped, short_answer=fact.short_answer, short_span=fact.short_span)
+    return shaped

@@ -83,6 +83,40 @@ def _quote_html(answer: Answer) -> str:
     return _cite_marks(esc(text))
 
 
+def quoted_sentences(answer: Answer) -> list[tuple[str, int, int, int]]:
+    """``(sentence, citation, start, end)`` for each quoted sentence, cut from
+    ``answer.text`` (each is its article text and its ``[n]``, joined by spaces)."""
+    out, position = [], 0
+    for number, start, end in answer.evidence:
+        out.append((answer.text[position:position + end - start], number + 1, start, end))
+        position += end - start + len(f"[{number + 1}]") + 1
+    return out
+
+
+def _list_html(answer: Answer) -> str:
+    """A list answer: the quoted sentences that are no item (the lead-in) as
+    a quote, then the items as a numbered list, each with its [n]. A list
+    inside one sentence shows that sentence whole above its items."""
+    items = {(item.start, item.end) for item in answer.items}
+    lead = " ".join(f"{text}[{n}]" for text, n, start, end in quoted_sentences(answer) if (start, end) not in items)
+    rows = "".join(f'<li>{esc(item.text)}<sup class="aqa-cite">[{item.citation}]</sup></li>' for item in answer.items)
+    head = f'<blockquote class="aqa-answer aqa-list">{_cite_marks(esc(lead))}</blockquote>' if lead else ""
+    return f'{head}<ol class="aqa-items">{rows}</ol>'
+
+
+def describe(answer: Answer) -> str:
+    """What kind of answer the engine understood the question to want, for the "Answering: …" line."""
+    if answer.kind == "list" and answer.items:
+        return f"as a list of {len(answer.items)} items"
+    if answer.kind == "gist":
+        return "a summary of the article"
+    if answer.kind == "reason":
+        return "the reason, with the sentences that give it"
+    if answer.kind == "manner":
+        return "how, with the sentences that give the steps"
+    return ""
+
+
 def format_question(question: str) -> str:
     """The user's chat bubble: their text, shown as text."""
     return f'<div class="aqa-question">{esc(question)}</div>'
@@ -108,9 +142,10 @@ def format_answer(answer: Answer, closest: tuple[Passage, ...] = (), question: s
             parts.append(f'<div class="aqa-closest">{esc(CLOSEST[language])}'
                          f'<ul class="aqa-labels">{labels}</ul></div>')
         return '<div class="aqa-reply">' + "".join(parts) + "</div>"
-    if answer.short_answer:
+    if answer.short_answer and not answer.items:
         parts.append(f'<p class="aqa-short-answer"><strong>{esc(answer.short_answer)}</strong></p>')
-    parts.append(f'<blockquote class="aqa-answer">{_quote_html(answer)}</blockquote>')
+    parts.append(_list_html(answer) if answer.items else
+                 f'<blockquote class="aqa-answer aqa-{esc(answer.kind)}">{_quote_html(answer)}</blockquote>')
     labels = "".join(f'<li><span class="aqa-num">[{n}]</span> {passage_label(p)}</li>'
                      for n, p in enumerate(answer.passages, start=1))
     parts.append(f'<ul class="aqa-labels aqa-sources">{labels}</ul>')

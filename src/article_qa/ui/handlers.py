@@ -27,7 +27,7 @@ from ..query import clean_question
 from ..records import Response
 from ..sessions import ArticleInfo, ArticleSessions, describe_article
 from ..settings import DEFAULTS
-from .formatting import (build_fraction, esc, format_answer, format_error, format_header, format_hint,
+from .formatting import (build_fraction, describe, esc, format_answer, format_error, format_header, format_hint,
                          format_passages, format_question, format_status)
 
 log = logging.getLogger("article_qa.ui")
@@ -44,9 +44,11 @@ def rejected(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
-def format_understood(question: str) -> str:
-    """Under a follow-up's reply: the question that was answered, so a wrong reading shows."""
-    return f'<div class="aqa-understood">Answering: {esc(question)}</div>'
+def format_understood(question: str, shape: str = "") -> str:
+    """Under a reply: the question that was answered (a follow-up resolved,
+    so a wrong reading shows) and the kind of answer given ("as a list of 4 items")."""
+    said = " — ".join(part for part in (question, shape) if part)
+    return f'<div class="aqa-understood">Answering: {esc(said)}</div>'
 
 
 class ChatApp:
@@ -178,8 +180,10 @@ class ChatApp:
             answer = last[1].answer
             turns.append({"question": question, "answer": answer.to_dict(), "message": len(history) - 1,
                           "article_sha256": self._article_sha256(article_key)})
-            if answer.question and answer.question != clean_question(question)[0]:
-                history[-1] = {**history[-1], "content": history[-1]["content"] + format_understood(answer.question)}
+            resolved = answer.question if answer.question and answer.question != clean_question(question)[0] else ""
+            if resolved or (answer.found and describe(answer)):
+                understood = format_understood(resolved, describe(answer) if answer.found else "")
+                history[-1] = {**history[-1], "content": history[-1]["content"] + understood}
         download = self._export(turns, article_key, request) if turns else gr.skip()
         return history, panel, box, last, hint, turns, download
 
