@@ -143,12 +143,25 @@ def _chat(args) -> int:
 def _print_answer(answer) -> None:
     if answer.note:
         print(f"({answer.note})")
-    if answer.short_answer:
+    if answer.short_answer and not answer.items:
         print(f"Answer: {answer.short_answer}")
-    print(answer.text)
+    if answer.items:
+        _print_list(answer)
+    else:
+        print(answer.text)
     for number, passage in enumerate(answer.passages, 1):
         print(f"\n[{number}] {_place(passage)} · chars {passage.start}–{passage.end}")
         print(f"    {passage.text}")
+
+
+def _print_list(answer) -> None:
+    """A list answer: its lead-in (the quoted sentences that are no item), then the items numbered."""
+    items = {(item.start, item.end) for item in answer.items}
+    lead = " ".join(f"{text}[{n}]" for text, n, start, end in answer.quoted() if (start, end) not in items)
+    if lead:
+        print(lead)
+    for number, item in enumerate(answer.items, 1):
+        print(f"{number}. {item.text}[{item.citation}]")
 
 
 def _place(passage) -> str:

@@ -112,7 +112,7 @@ def classify(folded: str) -> QuestionKind:
     return QuestionKind(FACT)
 
 
-_DOCUMENT_ZH = re.compile(r"文章|本文|全文|这篇|此文|该文|文中|作者|这一?部分|这一?节|第[一二三四五六七八九十]+(?:部分|节|章)")
+_DOCUMENT_ZH = re.compile(r"文章|本文|全文|这篇|这份|这本|本报告|本书|此文|该文|文中|作者|这一?部分|这一?节|第[一二三四五六七八九十]+(?:部分|节|章)")
 # The words of a gist question that name no topic: what is left names the section asked about.
 _GIST_WORDS = re.compile(
     r"这篇|本篇|这个|本文|文章|全文|这份|本份|文档|一下|主要|内容|讲|说|谈|写|了|的|是|什么|哪些|些|请|概括|总结|"

@@ -117,6 +117,15 @@ class Answer:
     items: tuple[Item, ...] = ()
     written: str = ""
 
+    def quoted(self) -> list[tuple[str, int, int, int]]:
+        """``(sentence, citation, start, end)`` for each quoted sentence, cut
+        from ``text`` (each is its article text and its ``[n]``, joined by spaces)."""
+        out, position = [], 0
+        for number, start, end in self.evidence:
+            out.append((self.text[position:position + end - start], number + 1, start, end))
+            position += end - start + len(f"[{number + 1}]") + 1
+        return out
+
     def to_dict(self) -> dict:
         return {
             "found": self.found,

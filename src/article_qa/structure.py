@@ -51,6 +51,7 @@ _COUNT = re.compile(r"[两二三四五六七八九十][个项点方面种类大�
                     re.IGNORECASE)
 _CLAUSE_SEPARATORS = "；;：:，,"
 _SAME_OPENING_RUN = 3  # paragraphs opening alike that make a list
+_CLOSING_MIN_CHARS = 20  # shorter last lines are captions, sign-offs or widgets, not the closing paragraph
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,7 @@ def _closing(article: Article, body: list[Span]) -> Offsets | None:
     """The last paragraph of prose: not a list item, not a line of a few words."""
     for span in reversed(body):
         text = article.text[span.start:span.end]
-        if not span.list_level and len(text) >= 40 and text.rstrip().endswith(tuple("。！？.!?”\"」")):
+        if not span.list_level and len(text) >= _CLOSING_MIN_CHARS and text.rstrip().endswith(tuple("。！？.!?”\"」")):
             return _span(span)
     return _span(body[-1]) if body else None
 
@@ -293,12 +294,27 @@ def _sentence_lists(article: Article, own: list[Offsets], by_paragraph):
     # (a paragraph's own sentences; the paragraphs, for a lead-in that ends the one before)
     """Lists whose items are sentences of one paragraph ("…三個方面。首先是…。其次是…。第三是…。")."""
     text = article.text
-    markers = [marker(text[start:end]) for start, end in own]
+    openings = [_item_opening(text, start, end) for start, end in own]
+    markers = [marker(text[opening:end]) for opening, (_, end) in zip(openings, own)]
     if sum(m is not None for m in markers) < 2:
         return
     for first, last in _runs(markers):
-        lead_in = _announcing(text, own[first - 1]) if first else _lead_in_before(text, own[0][0], by_paragraph)
-        yield Enumeration(lead_in, tuple((start, end, 1) for start, end in own[first:last + 1]))
+        start = own[first][0]
+        if openings[first] > start:  # "…包括以下幾個方面:首先,…。": the lead-in ends where the first item opens
+            lead_in = (start, openings[first])
+        else:
+            lead_in = _announcing(text, own[first - 1]) if first else _lead_in_before(text, start, by_paragraph)
+        items = tuple((openings[k], own[k][1], 1) for k in range(first, last + 1))
+        yield Enumeration(lead_in, items)
+
+
+def _item_opening(text: str, start: int, end: int) -> int:
+    """Where an item may open in a sentence: its start, or just after a
+    colon when the sentence leads in and opens the first item at once."""
+    colon = max(text.rfind(":", start, end), text.rfind("：", start, end))
+    if colon > start and (marker(text[colon + 1:end]) or ("", 0))[1] == 1:
+        return colon + 1
+    return start
 
 
 def _lead_in_before(text: str, start: int, by_paragraph) -> Offsets | None:

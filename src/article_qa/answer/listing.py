@@ -40,10 +40,12 @@ def compose_list(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer |
     if enumeration.inline:
         sentence = sentence_at(index, enumeration.items[0][0])
         return quote([sentence], top, index, kind=LIST, items=[(s, e) for s, e, _ in enumeration.items])
+    starts = {sentence_at(index, start): start for start, _, _ in enumeration.items}
     openings = _within_budget(index, [(sentence_at(index, start), level) for start, _, level in enumeration.items])
     lead = [sentence_at(index, enumeration.lead_in[0])] if enumeration.lead_in else []
-    items = [tuple(int(x) for x in index.sentences[s]) for s in openings]
-    return quote(lead + openings, top, index, kind=LIST, items=items)
+    # An item opens its sentence, or follows the lead-in inside it ("…以下幾個方面:首先,…。").
+    items = [(max(starts[s], int(index.sentences[s][0])), int(index.sentences[s][1])) for s in openings]
+    return quote(list(dict.fromkeys(lead + openings)), top, index, kind=LIST, items=items)
 
 
 def choose_enumeration(query: Query, ranking: Ranking, index: LoadedIndex) -> Enumeration | None:

@@ -83,25 +83,20 @@ def _quote_html(answer: Answer) -> str:
     return _cite_marks(esc(text))
 
 
-def quoted_sentences(answer: Answer) -> list[tuple[str, int, int, int]]:
-    """``(sentence, citation, start, end)`` for each quoted sentence, cut from
-    ``answer.text`` (each is its article text and its ``[n]``, joined by spaces)."""
-    out, position = [], 0
-    for number, start, end in answer.evidence:
-        out.append((answer.text[position:position + end - start], number + 1, start, end))
-        position += end - start + len(f"[{number + 1}]") + 1
-    return out
-
-
 def _list_html(answer: Answer) -> str:
     """A list answer: the quoted sentences that are no item (the lead-in) as
     a quote, then the items as a numbered list, each with its [n]. A list
     inside one sentence shows that sentence whole above its items."""
     items = {(item.start, item.end) for item in answer.items}
-    lead = " ".join(f"{text}[{n}]" for text, n, start, end in quoted_sentences(answer) if (start, end) not in items)
+    lead = " ".join(f"{text}[{n}]" for text, n, start, end in answer.quoted() if (start, end) not in items)
     rows = "".join(f'<li>{esc(item.text)}<sup class="aqa-cite">[{item.citation}]</sup></li>' for item in answer.items)
     head = f'<blockquote class="aqa-answer aqa-list">{_cite_marks(esc(lead))}</blockquote>' if lead else ""
     return f'{head}<ol class="aqa-items">{rows}</ol>'
+
+
+def _kind_class(answer: Answer) -> str:
+    """A summary or a reason is styled as a paragraph of its own kind; a fact as before."""
+    return "" if answer.kind == "fact" else f" aqa-{esc(answer.kind)}"
 
 
 def describe(answer: Answer) -> str:
@@ -145,7 +140,7 @@ def format_answer(answer: Answer, closest: tuple[Passage, ...] = (), question: s
     if answer.short_answer and not answer.items:
         parts.append(f'<p class="aqa-short-answer"><strong>{esc(answer.short_answer)}</strong></p>')
     parts.append(_list_html(answer) if answer.items else
-                 f'<blockquote class="aqa-answer aqa-{esc(answer.kind)}">{_quote_html(answer)}</blockquote>')
+                 f'<blockquote class="aqa-answer{_kind_class(answer)}">{_quote_html(answer)}</blockquote>')
     labels = "".join(f'<li><span class="aqa-num">[{n}]</span> {passage_label(p)}</li>'
                      for n, p in enumerate(answer.passages, start=1))
     parts.append(f'<ul class="aqa-labels aqa-sources">{labels}</ul>')
