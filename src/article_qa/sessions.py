@@ -28,7 +28,7 @@ from .fold import han_chars
 from .ingest import is_heading
 from .qa import ArticleQA
 from .query import question_language
-from .suggest import MAX_SUGGESTIONS, suggested_questions
+from .suggest import MAX_SUGGESTIONS, list_question, suggested_questions
 
 log = logging.getLogger("article_qa.sessions")
 
@@ -75,17 +75,20 @@ class ArticleInfo:
 
 def describe_article(qa: ArticleQA, name: str) -> ArticleInfo:
     """Title (the article's opening heading, else ``name``), size, and example
-    questions in the article's own language that it answers (suggest.py:
-    made from its sentences and headings, each asked and kept only when the
-    engine answers it with the fact it was made from); the opening question
-    when none is."""
+    questions in the article's own language that it answers: the opening
+    (summary) question, a list question made from an enumeration's lead-in
+    when the engine answers it with that list, and questions made from its
+    sentences and headings, each asked and kept only when the engine answers
+    it with the fact it was made from (suggest.py)."""
     blocks = [block for block in qa.article.split("\n") if block.strip()]
     byline = qa.manifest.byline
     headings = [block for block in blocks if block != byline and is_heading(block)]
     title = blocks[0] if blocks and blocks[0] in headings else name
     language = text_language(qa.article[:5000])
     topics = [heading for heading in headings if heading != title]
-    examples = suggested_questions(qa, language, topics) or (_OPENING_QUESTION[language],)
+    # A summary and a list first (when the article has one), so a visitor sees that they can be asked too.
+    listed = list_question(qa, language)
+    examples = (_OPENING_QUESTION[language], *([listed] if listed else []), *suggested_questions(qa, language, topics))
     return ArticleInfo(title=title, chars=len(qa.article), passages=qa.n_chunks, language=language,
                        examples=tuple(dict.fromkeys(examples))[:MAX_EXAMPLES], byline=byline,
                        source_line=qa.manifest.source_line)

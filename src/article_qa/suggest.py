@@ -100,3 +100,45 @@ def _topic(heading: str, language: str) -> str:
     if language == "en" and heading[:1].isupper() and heading[1:2].islower():
         return heading[0].lower() + heading[1:]
     return heading
+
+
+# A list question from an enumeration's lead-in: "…具有以下若干重大特點。" -> "…具有哪些重大特點?",
+# "…概括為三個方面。" -> "…概括為哪三個方面?", "…the following conditions:" -> "What are the conditions?".
+_ZH_ANNOUNCED = re.compile(r"(?:以下|如下|下列)(?:若干|幾個|几个|幾項|几项|幾點|几点)?")
+_ZH_COUNTED = re.compile(r"(?<![第哪几幾])([兩两二三四五六七八九十])([個个項项點点種种大])")
+_EN_FOLLOWING = re.compile(r"\bthe following ([a-z]+s)\b", re.IGNORECASE)
+_LIST_QUESTION_CHARS = 30  # a long lead-in keeps its last clauses: what is listed, and its subject if short
+
+
+def list_question(qa, language: str) -> str | None:
+    """A question made from the first enumeration's lead-in that the engine
+    answers with that list (two items or more), in the article's language."""
+    for enumeration in qa.index.structure.enumerations:
+        if not enumeration.lead_in:
+            continue
+        question = _list_question(qa.article[enumeration.lead_in[0]:enumeration.lead_in[1]], language)
+        if question:
+            answer = qa.ask(question)
+            if answer.found and answer.kind == "list" and len(answer.items) >= 2:
+                return question
+    return None
+
+
+def _list_question(lead_in: str, language: str) -> str | None:
+    if language == "en":
+        match = _EN_FOLLOWING.search(lead_in)
+        return f"What are the {match.group(1).lower()}?" if match else None
+    text = lead_in.rstrip("。:：;；,， ")
+    if _ZH_ANNOUNCED.search(text):
+        text = _ZH_ANNOUNCED.sub("哪些", text, count=1)
+    elif _ZH_COUNTED.search(text):
+        text = _ZH_COUNTED.sub(r"哪\1\2", text, count=1)
+    else:
+        return None
+    clauses = re.split(r"(?<=[,，])", text)
+    kept = clauses[-1]
+    for clause in reversed(clauses[:-1]):  # the subject before it, while the question stays short
+        if len(clause + kept) > _LIST_QUESTION_CHARS:
+            break
+        kept = clause + kept
+    return kept.strip() + "?"
