@@ -25,7 +25,7 @@ _ENGLISH_NUMBERS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12,
 }
-_MEASURE = "个项点方面种类大条步阶段时期部分层面件类型"
+_MEASURE = "个|项|点|方面|种|类|大|条|步|阶段|时期|部分|层面|件|类型"
 
 # --- gist: the article (or a section) as a whole ------------------------------
 _DOCUMENT = r"(?:article|text|document|page|post|paper|essay|piece|story|report|licen[cs]e|readme|guide|passage)"
@@ -36,7 +36,7 @@ _GIST_EN = re.compile(
     r"|\b(?:main|key|central) (?:points?|ideas?|idea|message|argument|takeaways?|themes?|topics?)\b"
     rf"|\bwhat does (?:this|the) {_DOCUMENT} (?:say|tell|cover|discuss|argue)\b"
     rf"|\bwhat (?:is|are) (?:this|the) {_DOCUMENT}'?s? (?:main )?(?:point|topic|subject|theme)s?\b"
-    r"|\bwhat does (?:the |this )?section\b|\bwhat is (?:the |this )?section\b")
+    r"|\bwhat does (?:the |this )?section\b")
 _GIST_ZH = re.compile(
     r"主要(?:讲|说|谈|写|介绍|内容|论述|讨论|观点)|(?:讲|说|谈|写)(?:了|的是)?(?:些)?什么|内容是什么|大意|主旨|要点|中心思想|"
     r"摘要|梗概|核心观点|重点是什么|什么主题")
@@ -46,19 +46,21 @@ _CONCLUSION = re.compile(r"\bconclu(?:sion|de|des|ded|ding)\b|\bin the end\b|\bc
                          r"|结论|结语|结尾|最后(?:说|讲|得出)|总的来看|得出(?:了)?什么")
 
 # --- list ------------------------------------------------------------------------
-_LIST_ZH = re.compile(r"哪些|哪几(?![年月天日岁号次])|有几[个项点方面种类条]|包括什么|包含什么|列举|列出|分别是|有什么特点|有何特点|"
-                      r"哪[二两三四五六七八九十]+[个项点种类条大]")
+_LIST_ZH = re.compile(r"哪些|哪几(?![年月天日岁号次])|包括什么|包含什么|列举|列出|分别是|有什么特点|有何特点|"
+                      r"哪[二两三四五六七八九十]+(?:个|项|点|种|类|条|大|方面)")
 _LIST_EN = re.compile(
     r"^(?:please )?(?:list|enumerate)\b|^name (?:all|some|the \w+s\b|(?:two|three|four|five|six) )"
-    r"|\bwhat are (?:the|its|their|some)\b|\bwhich are\b"
+    r"|\bwhat are (?:the|its|their|some)\b|\bwhich are\b|\b(?:which|what) (?:two|three|four|five|six|seven|eight|nine|ten)\b"
     r"|\bwhat (?:conditions|steps|stages|phases|features|characteristics|requirements|principles|aspects|parts|"
     r"types|kinds|rules|measures|events|projects|periods|components|elements|points|ways|items|options)\b"
     r"|\bwhat \w+s (?:are|must|should|were)\b")
 # One item of a list is a fact: "the first of the three aspects", "“十二金”的最后一项".
-_ONE_ITEM = re.compile(r"\b(?:first|second|third|fourth|fifth|last|one|each|any) of\b|最后一[项个]|第[一二三四五六七八九十]+[项个]|其中一")
+# A thing's name is a fact too: "What are the hairs on ctenophores called?".
+_ONE_ITEM = re.compile(r"\b(?:first|second|third|fourth|fifth|last|one|each|any) of\b|最后一[项个]|第[一二三四五六七八九十]+[项个]|其中一"
+                       r"|\b(?:called|named|known as)\W*$")
 # A count with its measure word or noun: 四个发展时期, 三方面, "the four stages", "3 conditions".
 # One thing is no list, and a bare numeral is part of a name (三金工程), so a count needs a measure word.
-_COUNT_ZH = re.compile(rf"(?<![第几多])([两二三四五六七八九十])(?:[{_MEASURE}])")
+_COUNT_ZH = re.compile(rf"(?<![第几多])([两二三四五六七八九十])(?:{_MEASURE})")
 _COUNT_EN = re.compile(r"\b(?:the|its|their|which|what|these|those|following)\s+(two|three|four|five|six|seven|eight|nine|"
                        r"ten|eleven|twelve|[2-9]|1[0-2])\s+(?:main |key |major |important |basic |different |distinct )?"
                        r"([a-z]+s)\b")
@@ -98,7 +100,8 @@ def classify(folded: str) -> QuestionKind:
     about_article = bool(_DOCUMENT_ZH.search(text) or _GIST_EN.search(text) or not topic) and not _asks_fact_inside(text)
     if _CONCLUSION.search(text) and about_article:
         return QuestionKind(GIST, conclusion=True)
-    listed = bool(_LIST_ZH.search(text) or _LIST_EN.search(text) or _list_count(text)[0]) and not _ONE_ITEM.search(text)
+    # A count alone is no list ("分成两个部分,西部则是?"): a list question asks 哪些 / 哪三个 / "what are the".
+    listed = bool(_LIST_ZH.search(text) or _LIST_EN.search(text)) and not _ONE_ITEM.search(text)
     gist = _GIST_EN.search(text) or _GIST_ZH.search(text) or (_GIST_VERB_ZH.search(text) and not listed)
     if gist and about_article:
         return QuestionKind(GIST, count=_points(text), topic=topic)

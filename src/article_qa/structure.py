@@ -47,7 +47,7 @@ _SEQUENCE_WORDS = {"首先": 1, "其次": 2, "再次": 3, "最后": LAST,
 _OPENING_QUOTES = " \t“\"「『‘'"
 # A lead-in announces what follows.
 _ANNOUNCES = re.compile(r"以下|如下|下列|下面|the following|as follows|these|包括[:：]")
-_COUNT = re.compile(r"[两二三四五六七八九十][个项点方面种类大条步阶时期部分]|\b(?:two|three|four|five|six|seven|eight|nine|ten)\b",
+_COUNT = re.compile(r"[两二三四五六七八九十](?:个|项|点|方面|种|类|大|条|步|阶段|时期|部分)|\b(?:two|three|four|five|six|seven|eight|nine|ten)\b",
                     re.IGNORECASE)
 _CLAUSE_SEPARATORS = "；;：:，,"
 _SAME_OPENING_RUN = 3  # paragraphs opening alike that make a list
