@@ -51,7 +51,8 @@ _COUNT = re.compile(r"[两二三四五六七八九十](?:个|项|点|方面|种|
                     re.IGNORECASE)
 _CLAUSE_SEPARATORS = "；;：:，,"
 _SAME_OPENING_RUN = 3  # paragraphs opening alike that make a list
-_CLOSING_MIN_CHARS = 20  # shorter last lines are captions, sign-offs or widgets, not the closing paragraph
+MAX_ITEM_GAP = 12  # paragraphs that may continue one numbered paragraph before the next
+_PROSE_MIN_CHARS = 20  # shorter lines are captions, sign-offs, clause titles or widgets: no lead or closing
 
 
 @dataclass(frozen=True)
@@ -105,8 +106,9 @@ def _offsets(value) -> Offsets | None:
 def find_structure(article: Article, sentences: list[Sentence]) -> Structure:
     """The article's lead, closing paragraph, sections and enumerations."""
     body = [span for span in article.spans if not span.is_heading and not _is_credit(article, span)]
+    prose = [span for span in body if _is_prose(article.text[span.start:span.end], span)]
     return Structure(
-        lead=_span(body[0]) if body else None,
+        lead=_span((prose or body)[0]) if body else None,
         closing=_closing(article, body),
         sections=_sections(article),
         enumerations=tuple(_enumerations(article, sentences)),
@@ -124,12 +126,16 @@ def _is_credit(article: Article, span: Span) -> bool:
 
 
 def _closing(article: Article, body: list[Span]) -> Offsets | None:
-    """The last paragraph of prose: not a list item, not a line of a few words."""
+    """The last paragraph of prose."""
     for span in reversed(body):
-        text = article.text[span.start:span.end]
-        if not span.list_level and len(text) >= _CLOSING_MIN_CHARS and text.rstrip().endswith(tuple("。！？.!?”\"」")):
+        if _is_prose(article.text[span.start:span.end], span):
             return _span(span)
     return _span(body[-1]) if body else None
+
+
+def _is_prose(text: str, span: Span) -> bool:
+    """A paragraph of sentences: not a list item, not a line of a few words ("1. Definitions.")."""
+    return not span.list_level and len(text) >= _PROSE_MIN_CHARS and text.rstrip().endswith(tuple("。！？.!?”\"」"))
 
 
 def _sections(article: Article) -> tuple[Section, ...]:
@@ -182,19 +188,26 @@ def _follows(previous: tuple[str, int], current: tuple[str, int] | None) -> bool
         current[1] == previous[1] + 1 or current[1] == LAST)
 
 
-def _runs(markers: list[tuple[str, int] | None]) -> list[tuple[int, int]]:
-    """``(first, last)`` positions of each run counting up from 1, two items or more."""
-    runs, i = [], 0
-    while i < len(markers):
-        if markers[i] and markers[i][1] == 1:
-            j = i
-            while j + 1 < len(markers) and _follows(markers[j], markers[j + 1]):
-                j += 1
-            if j > i:
-                runs.append((i, j))
-                i = j + 1
-                continue
-        i += 1
+def _runs(markers: list[tuple[str, int] | None], max_gap: int = 0) -> list[list[int]]:
+    """Positions of each run counting up from 1, two items or more. Up to
+    ``max_gap`` other paragraphs may stand between two items (a numbered
+    clause of a licence and the paragraphs that continue it); a marker of the
+    same family out of order ends the run."""
+    runs, used = [], set()
+    for i, first in enumerate(markers):
+        if not first or first[1] != 1 or i in used:
+            continue
+        run, j = [i], i + 1
+        while j < len(markers) and j - run[-1] <= max_gap + 1:
+            current = markers[j]
+            if current and current[0] == first[0]:
+                if not _follows(markers[run[-1]], current):
+                    break
+                run.append(j)
+            j += 1
+        if len(run) > 1:
+            runs.append(run)
+            used.update(run)
     return runs
 
 
@@ -240,15 +253,14 @@ def _lists_in_block(article: Article, blocks, by_paragraph):
     text = article.text
     taken: set[int] = set()
     markers = [None if span.list_level else marker(text[span.start:span.end]) for span, _ in blocks]
-    groups = _runs(markers) + _item_runs([span for span, _ in blocks]) + _alike_runs(
-        [text[span.start:span.end] for span, _ in blocks])
-    for first, last in groups:
-        if taken & set(range(first, last + 1)):
+    ranges = _item_runs([span for span, _ in blocks]) + _alike_runs([text[span.start:span.end] for span, _ in blocks])
+    groups = _runs(markers, MAX_ITEM_GAP) + [list(range(first, last + 1)) for first, last in ranges]
+    for positions in groups:
+        if taken & set(positions):
             continue  # a run already listed (marked runs come first)
-        taken.update(range(first, last + 1))
-        items = tuple((blocks[k][0].start, blocks[k][0].end, max(blocks[k][0].list_level, 1))
-                      for k in range(first, last + 1))
-        yield Enumeration(_lead_in_before(text, blocks[first][0].start, by_paragraph), items)
+        taken.update(positions)
+        items = tuple((blocks[k][0].start, blocks[k][0].end, max(blocks[k][0].list_level, 1)) for k in positions)
+        yield Enumeration(_lead_in_before(text, items[0][0], by_paragraph), items)
 
 
 def _item_runs(spans: list[Span]) -> list[tuple[int, int]]:
@@ -298,7 +310,8 @@ def _sentence_lists(article: Article, own: list[Offsets], by_paragraph):
     markers = [marker(text[opening:end]) for opening, (_, end) in zip(openings, own)]
     if sum(m is not None for m in markers) < 2:
         return
-    for first, last in _runs(markers):
+    for run in _runs(markers):
+        first, last = run[0], run[-1]
         start = own[first][0]
         if openings[first] > start:  # "…包括以下幾個方面:首先,…。": the lead-in ends where the first item opens
             lead_in = (start, openings[first])
@@ -343,7 +356,8 @@ def _inline_list(text: str, sentence: Offsets) -> Enumeration | None:
     marked = [(cut, marker(text[cut:end])) for cut in cuts]
     marked = [(cut, m) for cut, m in marked if m is not None and m[0] not in ("num", "alpha")]
     opens = [cut for cut, _ in marked]
-    for first, last in _runs([m for _, m in marked]):
+    for run in _runs([m for _, m in marked]):
+        first, last = run[0], run[-1]
         items = []
         for k in range(first, last + 1):
             item_end = opens[k + 1] - 1 if k < last else end
