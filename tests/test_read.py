@@ -215,7 +215,9 @@ def test_a_sure_reader_quotes_its_own_sentence(routed):
     from article_qa.decline import ReaderChoice
 
     qa, ask, tree = routed
-    elsewhere = next(s for s in range(len(qa.index.sentences)) if qa.index.sentence_text(s) not in tree.text)
+    # another sentence that holds a year, as 哪一年 asks (answer/typed.py)
+    elsewhere = next(s for s in range(len(qa.index.sentences)) if qa.index.sentence_text(s) not in tree.text
+                     and re.search(r"\d{4}年", qa.index.sentence_text(s)))
     words = re.search(r"[\u4e00-\u9fff]{3}", qa.index.sentence_text(elsewhere))
     start = int(qa.index.sentences[elsewhere][0]) + words.start()
     reading = read.WindowReading(0, start, start + 3, 3.0, 0.0)
@@ -223,6 +225,18 @@ def test_a_sure_reader_quotes_its_own_sentence(routed):
     assert qa.index.sentence_text(elsewhere) in answer.text and answer.short_answer == words.group()
     unsure = ask([reading], ReaderChoice(quote_margin=5.0, reader_short_in_tree_quote=True))
     assert unsure.text == tree.text and unsure.short_answer == tree.short_answer  # its span is not in the quote
+
+
+def test_a_sure_reader_whose_sentence_holds_no_year_gives_way_to_the_ranker(routed):
+    """哪一年 asks for a year: the reader's sentence without one does not answer it (answer/typed.py)."""
+    from article_qa.decline import ReaderChoice
+
+    qa, ask, tree = routed
+    yearless = next(s for s in range(len(qa.index.sentences)) if qa.index.sentence_text(s) not in tree.text
+                    and not re.search(r"\d", qa.index.sentence_text(s)) and len(qa.index.sentence_text(s)) > 10)
+    start = int(qa.index.sentences[yearless][0])
+    answer = ask([read.WindowReading(0, start, start + 3, 3.0, 0.0)], ReaderChoice(quote_margin=2.0))
+    assert answer.text == tree.text
 
 
 def test_an_unsure_reader_gives_the_short_answer_inside_the_ranker_quote(routed):

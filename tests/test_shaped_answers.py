@@ -216,3 +216,37 @@ def test_quoted_sentences_are_cut_back_out_of_the_text(note_qa):
     for sentence, citation, start, end in answer.quoted():
         assert sentence == note_qa.article[start:end]
         assert f"{sentence}[{citation}]" in answer.text
+
+
+# ---- an answer of the kind asked (answer/typed.py) ------------------------------------
+
+INDEX_NOTE = """\
+The harbour index rose from 0.61 in 2018 to 0.79 in 2020, the port authority said.
+
+The new pier was designed by the engineer Mary Fowler. Work on the pier began in 1931 and ended in March 1933.
+
+The museum beside the pier opened in 2016. It keeps the old ship's bell and a model of the first ferry.
+"""
+
+
+@pytest.fixture(scope="module")
+def harbour_qa(tmp_path_factory) -> ArticleQA:
+    folder = tmp_path_factory.mktemp("harbour")
+    (folder / "note.txt").write_text(INDEX_NOTE, encoding="utf-8")
+    return ArticleQA.build(folder / "note.txt", index_dir=folder / "index", embedder=FakeEmbedder(), reader=False)
+
+
+def test_a_year_the_paragraph_never_states_is_a_near_miss(harbour_qa):
+    assert harbour_qa.ask("What was the harbour index in 2020?").found
+    assert not harbour_qa.ask("What was the harbour index in 2016?").found
+
+
+def test_a_when_question_needs_a_sentence_that_holds_a_time(harbour_qa):
+    assert harbour_qa.ask("In which year did work on the pier begin?").found
+    assert not harbour_qa.ask("In which year was the model of the first ferry made?").found
+
+
+def test_the_number_of_a_name_is_no_figure_to_find(harbour_qa):
+    from article_qa.answer.typed import _FIGURE
+
+    assert _FIGURE.findall("covid-19 cases in 2016 and g20") == ["2016"]

@@ -583,6 +583,14 @@ def asked(folded_question: str, question_tokens: list[Token] | None = None,
     return kind, (start, end)
 
 
+def first_asked(folded_question: str) -> str | None:
+    """The kind of an English question's first question word ("What concept
+    … when strengthening …?" asks what: the later "when" is a conjunction)."""
+    found = [(match.start(), order, kind) for order, (kind, pattern) in enumerate(_ENGLISH_WH_RE)
+             for match in [pattern.search(folded_question)] if match]
+    return min(found)[2] if found else None
+
+
 _TAKES_WEI = set("算称成作视改定列名译分选评封任变化划奉尊誉叫转设立升降更认")
 _WEI_HE = {"时": TIME, "年": TIME, "日": TIME, "人": PERSON, "地": PLACE, "处": PLACE}
 

@@ -36,6 +36,7 @@ from ..records import HEADING, Answer, Passage
 from ..settings import DEFAULTS
 from ..span import short_span
 from .quoting import continues, not_found, quote
+from .typed import of_the_kind_asked, states_the_figures
 
 _LEAD_IN_END = ("：", ":")
 _CLOSING_MARKS = "。！？!?.；;：:”」』\"')） "
@@ -75,6 +76,17 @@ def compose_fact(query: Query, ranking: rank.Ranking, index: LoadedIndex, reader
     said = said or verdict(query, ranking, index, reader)
     if not said.answers:
         return not_found(query)
+    # A sentence without a thing of the asked kind, or without the year the question names, does not
+    # answer it: the reader's choice gives way to the ranker's sentence, and that to a decline.
+    for answer in (_quoted_answer(query, ranking, index, said), tree_answer(query, ranking, index)):
+        if of_the_kind_asked(query, answer, index) and states_the_figures(query, answer, index):
+            return answer
+        if not said.readings:
+            break
+    return not_found(query)
+
+
+def _quoted_answer(query: Query, ranking: rank.Ranking, index: LoadedIndex, said: Verdict) -> Answer:
     top = ranking.passages[:DEFAULTS.answer_passages]
     if not said.readings:
         return tree_answer(query, ranking, index)
