@@ -187,11 +187,24 @@ def test_the_gist_quotes_the_lead_and_a_sentence_for_each_section_in_article_ord
     quoted = [start for _, _, start, _ in answer.quoted()]
     assert quoted == sorted(quoted)
     assert answer.text.startswith("This guide explains how to contribute code to the project")
-    assert len(answer.quoted()) <= 5
+    assert len(_points(guide_qa, answer)) <= 5
+    # each section by its heading and the sentence that opens it
+    assert "Reviews[" in answer.text and "Every pull request is reviewed by two maintainers.[" in answer.text
+
+
+def _points(qa, answer) -> list[str]:
+    """The quoted sentences that are no heading."""
+    return [text for text, _, start, _ in answer.quoted()
+            if qa.index.sentence_kinds[int((qa.index.sentences[:, 0] == start).nonzero()[0][0])] != "heading"]
 
 
 def test_a_gist_in_n_points_has_n_sentences(guide_qa):
-    assert len(guide_qa.ask("Summarize the guide in two points.").quoted()) == 2
+    assert len(_points(guide_qa, guide_qa.ask("Summarize the guide in two points."))) == 2
+
+
+def test_a_named_section_gist_opens_each_of_its_paragraphs(note_qa):
+    answer = note_qa.ask("資金來源這一部分講了什麼?")
+    assert answer.kind == "gist" and answer.text.startswith("資金主要有三個來源")
 
 
 def test_the_conclusion_is_the_closing_paragraph(note_qa):

@@ -28,18 +28,19 @@ _ENGLISH_NUMBERS = {
 _MEASURE = "个|项|点|方面|种|类|大|条|步|阶段|时期|部分|层面|件|类型"
 
 # --- gist: the article (or a section) as a whole ------------------------------
-_DOCUMENT = r"(?:article|text|document|page|post|paper|essay|piece|story|report|licen[cs]e|readme|guide|passage)"
+_DOCUMENT = (r"(?:article|text|document|page|post|paper|essay|piece|story|report|licen[cs]e|readme|guide|passage|"
+             r"appendix|chapter|section|part|introduction|project|tool|library|package)")
 _GIST_EN = re.compile(
     rf"\bwhat(?:'s| is| was)? (?:this|the) {_DOCUMENT} (?:mainly |mostly |chiefly )?about\b"
     rf"|\bwhat (?:is|was) (?:it|this) (?:mainly |mostly )?about\b"
     r"|\bsummar(?:y|ise|ize|ising|izing)\b|\bgist\b|\boverview\b|\btl;?dr\b|\bin a nutshell\b"
     r"|\b(?:main|key|central) (?:points?|ideas?|idea|message|argument|takeaways?|themes?|topics?)\b"
-    rf"|\bwhat does (?:this|the) {_DOCUMENT} (?:say|tell|cover|discuss|argue)\b"
+    rf"|\bwhat does (?:this|the) {_DOCUMENT} (?:say|tell|cover|discuss|argue|do)\b|\bwhat is (?:this|the) {_DOCUMENT} for\b"
     rf"|\bwhat (?:is|are) (?:this|the) {_DOCUMENT}'?s? (?:main )?(?:point|topic|subject|theme)s?\b"
     r"|\bwhat does (?:the |this )?section\b")
 _GIST_ZH = re.compile(
     r"主要(?:讲|说|谈|写|介绍|内容|论述|讨论|观点)|(?:讲|说|谈|写)(?:了|的是)?(?:些)?什么|内容是什么|大意|主旨|要点|中心思想|"
-    r"摘要|梗概|核心观点|重点是什么|什么主题")
+    r"摘要|梗概|核心观点|重点是什么|什么主题|是(?:做|干)什么(?:用)?的|有什么用")
 # Verbs that also lead into a list ("可以概括为哪三个方面"): a gist cue only without a list cue.
 _GIST_VERB_ZH = re.compile(r"概括|总结|概述")
 _CONCLUSION = re.compile(r"\bconclu(?:sion|de|des|ded|ding)\b|\bin the end\b|\bclosing\b|\bfinal (?:point|word|thought)s?\b"
@@ -115,15 +116,16 @@ def classify(folded: str) -> QuestionKind:
     return QuestionKind(FACT)
 
 
-_DOCUMENT_ZH = re.compile(r"文章|本文|全文|这篇|这份|这本|本报告|本书|此文|该文|文中|作者|这一?部分|这一?节|第[一二三四五六七八九十]+(?:部分|节|章)")
+_DOCUMENT_ZH = re.compile(r"文章|本文|全文|这篇|这份|这本|本报告|本书|此文|该文|文中|作者|[这那该本此]一?(?:部分|节|章|段)|"
+                          r"(?:这个|本|该)(?:项目|工具|软件|库|文档|文件)|文档|文件最后|第[一二三四五六七八九十]+(?:部分|节|章)")
 # The words of a gist question that name no topic: what is left names the section asked about.
 _GIST_WORDS = re.compile(
     r"这篇|本篇|这个|本文|文章|全文|这份|本份|文档|一下|主要|内容|讲|说|谈|写|了|的|是|什么|哪些|些|请|概括|总结|"
-    r"摘要|大意|主旨|要点|中心思想|关于|有关|部分|这|吗|呢|用|几|句话?|点|[一两二三四五六七八九十\d]|[?？。，,!！.:：;；'\s]"
+    r"摘要|大意|主旨|要点|中心思想|关于|有关|部分|这|吗|呢|用|几|句话?|点|项目|工具|软件|库|做|干|有|[一两二三四五六七八九十\d]|[?？。，,!！.:：;；'\s]"
     r"|\b(?:what|is|was|are|the|this|that|a|an|article|text|document|page|post|paper|essay|piece|story|report|"
     r"license|licence|readme|guide|passage|about|say|says|tell|tells|me|us|of|on|in|summar\w*|gist|overview|main|"
     r"key|points?|ideas?|please|give|does|do|it|its|s|section|part|briefly|short|few|sentences?|mostly|mainly|can|you|"
-    r"could|brief|words?|one|two|three|four|five|six|seven|eight|nine|ten|bullets?|lines?|conclusion|conclude)\b")
+    r"could|brief|words?|one|two|three|four|five|six|seven|eight|nine|ten|bullets?|lines?|conclusion|conclude|project|tool|library|package|for)\b")
 
 
 def names_topic(folded: str) -> bool:
@@ -132,7 +134,7 @@ def names_topic(folded: str) -> bool:
 
 
 # A question word of a fact inside a gist cue ("总结了哪一年的数据?", "who wrote the summary?").
-_FACT_WORDS = re.compile(r"哪一?年|多少|几[个位名家次]|谁|哪里|何时|\bwhen\b|\bhow many\b|\bhow much\b|\bwho\b|\bwhere\b|\bwhich year\b")
+_FACT_WORDS = re.compile(r"哪一?年|多少|(?<!哪)几[个位名家次]|谁|哪里|何时|\bwhen\b|\bhow many\b|\bhow much\b|\bwho\b|\bwhere\b|\bwhich year\b")
 
 
 def _asks_fact_inside(text: str) -> bool:

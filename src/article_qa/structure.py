@@ -10,7 +10,8 @@ An **enumeration** is a run of items, each opened by an ordinal marker of
 one family — 首先/其次/第三/最後, 一是/二是, 第一/第二, (一)/(二), 一、,
 1. / 1), (1), (a), First/Second/Finally — counting up from the first, or a
 run of list items (Markdown, HTML, bulleted lines, nested ones a level
-deeper), or three or more paragraphs opening alike. Items are paragraphs,
+deeper), three or more paragraphs opening alike, or short lines after a
+paragraph that ends in a colon. Items are paragraphs,
 sentences of one paragraph, or clauses of one sentence ("一是…；二是…；三是…").
 Its **lead-in** is the sentence (or clause) just before the first item when
 it announces a list: it ends in a colon, holds 以下/如下/下列/"the
@@ -51,6 +52,7 @@ _COUNT = re.compile(r"[两二三四五六七八九十](?:个|项|点|方面|种|
                     re.IGNORECASE)
 _CLAUSE_SEPARATORS = "；;：:，,"
 _SAME_OPENING_RUN = 3  # paragraphs opening alike that make a list
+_SHORT_LINE_CHARS = 80  # a line this short after a colon is an item, not a paragraph of prose
 MAX_ITEM_GAP = 12  # paragraphs that may continue one numbered paragraph before the next
 _PROSE_MIN_CHARS = 20  # shorter lines are captions, sign-offs, clause titles or widgets: no lead or closing
 
@@ -135,7 +137,7 @@ def _closing(article: Article, body: list[Span]) -> Offsets | None:
 
 def _is_prose(text: str, span: Span) -> bool:
     """A paragraph of sentences: not a list item, not a line of a few words ("1. Definitions.")."""
-    return not span.list_level and len(text) >= _PROSE_MIN_CHARS and text.rstrip().endswith(tuple("。！？.!?”\"」"))
+    return not span.list_level and len(text) >= _PROSE_MIN_CHARS and text.rstrip().endswith(tuple("。！？.!?”\"」:："))
 
 
 def _sections(article: Article) -> tuple[Section, ...]:
@@ -253,7 +255,8 @@ def _lists_in_block(article: Article, blocks, by_paragraph):
     text = article.text
     taken: set[int] = set()
     markers = [None if span.list_level else marker(text[span.start:span.end]) for span, _ in blocks]
-    ranges = _item_runs([span for span, _ in blocks]) + _alike_runs([text[span.start:span.end] for span, _ in blocks])
+    paragraphs = [text[span.start:span.end] for span, _ in blocks]
+    ranges = _item_runs([span for span, _ in blocks]) + _alike_runs(paragraphs) + _announced_runs(paragraphs)
     groups = _runs(markers, MAX_ITEM_GAP) + [list(range(first, last + 1)) for first, last in ranges]
     for positions in groups:
         if taken & set(positions):
@@ -276,6 +279,22 @@ def _item_runs(spans: list[Span]) -> list[tuple[int, int]]:
             i = j + 1
         else:
             i += 1
+    return runs
+
+
+def _announced_runs(paragraphs: list[str]) -> list[tuple[int, int]]:
+    """Two or more short lines after a paragraph that ends in a colon (a
+    table's rows, an unmarked list): "…标签集合如下表：" and its rows."""
+    runs = []
+    for i, paragraph in enumerate(paragraphs):
+        if not paragraph.rstrip().endswith((":", "：")):
+            continue
+        j = i
+        while j + 1 < len(paragraphs) and len(paragraphs[j + 1]) <= _SHORT_LINE_CHARS \
+                and not paragraphs[j + 1].rstrip().endswith((":", "：")):
+            j += 1
+        if j - i >= 2:
+            runs.append((i + 1, j))
     return runs
 
 

@@ -29,7 +29,7 @@ from ..read import Reader
 from ..records import GIST, LIST, MANNER, REASON, Answer
 from .fact import compose_fact, cross_language, read_windows, reader_answer, tree_answer, verdict
 from .gist import compose_gist
-from .listing import compose_list, split_items
+from .listing import compose_list, led_list, split_items
 from .quoting import NOT_FOUND, not_found
 from .reasons import compose_manner, compose_reason
 
@@ -47,12 +47,12 @@ def answer_question(query: Query, ranking: Ranking, index: LoadedIndex, reader: 
             return shaped
     fact = compose_fact(query, ranking, index, reader)
     if kind == LIST:
-        return _choose_list(query, fact, _compose_whole(query, ranking, index))
+        return _choose_list(query, fact, _compose_whole(query, ranking, index), index)
     if kind == REASON:
         return compose_reason(fact, index)
     if kind == MANNER:
         return compose_manner(fact, index)
-    return fact
+    return led_list(fact, index) or fact
 
 
 def _compose_whole(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer | None:
@@ -68,15 +68,17 @@ def _compose_whole(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer
     return compose(query, ranking, index)
 
 
-def _choose_list(query: Query, fact: Answer, enumerated: Answer | None) -> Answer:
+def _choose_list(query: Query, fact: Answer, enumerated: Answer | None, index: LoadedIndex) -> Answer:
     """Between the enumeration and a list inside the fact's sentence (its
     short answer, "新的概念、框架、工程和政策"): the enumeration when it has
     the count the question names, or when the fact found no list of its own
     or quotes a sentence of the enumeration; the enumeration keeps the fact's
     short answer when it lies in a quoted sentence."""
+    if enumerated is not None and not enumerated.found:
+        return enumerated
+    if enumerated is None:
+        return led_list(fact, index) or split_items(fact)
     inline = split_items(fact)
-    if enumerated is None or not enumerated.found:
-        return inline if enumerated is None else enumerated
     counted = query.shape.count and len(enumerated.items) == query.shape.count
     if inline.items and not counted and not _inside(fact, enumerated):
         return inline

@@ -1,12 +1,13 @@
 """The gist composer: "what is this article about?" is answered with the
-lead and the one sentence that best stands for each section, in article
-order; "summarize it in three points" with three sentences; "what does the
+lead and, for each section, its heading and the sentence that opens it, in
+article order; "summarize it in three points" with three sentences; "what does the
 third section say?" or "what does it say about data governance?" with that
-section's gist; "what is the conclusion?" with the closing paragraph.
+section's gist (the sentence opening each of its paragraphs); "what is the conclusion?" with the closing paragraph.
 
-A sentence stands for its section when it is closest in meaning to the
-section as a whole (the mean of its sentences' vectors), shorter sentences
-preferred: a summary is read, not skimmed.
+A section is summed up by its heading and its opening sentence (the lead
+of news and the topic sentence of documentation alike); when only some
+sections fit the budget, those whose opening sentence is closest in meaning
+to the article as a whole (the mean of its sentences' vectors) are kept.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from .quoting import quote, sentences_within
 DEFAULT_POINTS = 5  # sentences in a summary when the question names no number
 MAX_GIST_CHARS = 800
 CONCLUSION_SENTENCES = 3
-_LONG_SENTENCE = 120  # characters past which a sentence loses ground as a summary point
-_LENGTH_PENALTY = 0.002  # cosine lost per character past that
+# What code looks like, and prose (in any script, with any punctuation) does not: an assignment,
+# a call, braces, a comment line, an import. Two of these make a line of code.
+_CODE = re.compile(r"[A-Za-z_]\w*\s*=\s*\S|[A-Za-z_]\w*\(|[{}]|(?:^|\s)#\s|\bimport\s+\w|`")
+_CODE_SIGNS = 2
+_MIN_POINT_CHARS = 15  # shorter "sentences" are captions and labels ("词典文件示例"), no summary points
 
 _ORDINAL_SECTION = re.compile(
     r"第([一二三四五六七八九十])(?:部分|节|章|段|小节)"
@@ -44,7 +48,7 @@ def compose_gist(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer |
     if section is False:
         return None  # a topic the sections do not match: answered as a fact
     if section is not None:
-        picked = _section_points(index, section, query.shape.count or 3)
+        picked = _section_points(index, section, query.shape.count or DEFAULT_POINTS)
         return quote(picked, top, index, kind=GIST) if picked else None
     return quote(_article_points(index, query.shape.count or DEFAULT_POINTS), top, index, kind=GIST)
 
@@ -72,30 +76,49 @@ def _section_asked(query: Query, ranking: Ranking, index: LoadedIndex) -> Sectio
 
 
 def _article_points(index: LoadedIndex, points: int) -> list[int]:
-    """The lead's first sentence and the points of the sections the budget
-    allows — the sections nearest the article as a whole — in article order."""
+    """The lead's first sentence, then for each section its heading and the
+    sentence that opens it (where writers state what a section is about) —
+    as many sections as the budget allows, those whose opening is nearest
+    the article as a whole, in article order."""
     structure = index.structure
     lead = sentences_within(index, *structure.lead)[:1] if structure.lead else []
     parts = [s for s in structure.sections if s.heading] or _even_parts(index, max(points - len(lead), 1))
     centre = _mean_vector(index, _body_sentences(index, 0, len(index.article)))
     candidates = []
     for part in parts:
-        best = _central_sentence(index, _body_sentences(index, part.start, part.end), lead)
-        if best is not None:
-            candidates.append((float(index.sentence_vectors[best] @ centre), best))
-    chosen = sorted(candidates, reverse=True)[:max(points - len(lead), 0)]
-    picked = sorted(lead + [s for _, s in chosen])
-    return _fit(index, picked, keep=len(lead))
+        opening = _opening_sentence(index, part, lead)
+        if opening is not None:
+            heading = sentences_within(index, *part.heading) if part.heading else []
+            candidates.append((float(index.sentence_vectors[opening] @ centre), heading + [opening]))
+    chosen = sorted(candidates, key=lambda c: -c[0])[:max(points - len(lead), 0)]
+    picked = sorted(lead + [s for _, pair in chosen for s in pair])
+    return _fit(index, picked, keep=lead)
 
 
 def _section_points(index: LoadedIndex, section: Section, points: int) -> list[int]:
-    """A section's gist: its sentences nearest the section as a whole, in order."""
-    body = _body_sentences(index, section.start, section.end)
-    if not body:
-        return []
-    centre = _mean_vector(index, body)
-    scored = sorted(body, key=lambda s: -_point_score(index, s, centre))[:points]
-    return _fit(index, sorted(scored), keep=1)
+    """A section's gist: the sentence that opens each of its paragraphs (its
+    topic sentences; a list's lead-in and items among them), in order, as
+    many as ``points`` and the budget allow."""
+    openings, paragraph_start = [], -1
+    for sentence in _body_sentences(index, section.start, section.end):
+        start = int(index.sentences[sentence][0])
+        if index.article.rfind("\n", 0, start) != paragraph_start and _is_point(index, sentence):
+            paragraph_start = index.article.rfind("\n", 0, start)
+            openings.append(sentence)
+    openings = openings[:points]
+    return _fit(index, openings, keep=openings[:1])
+
+
+def _opening_sentence(index: LoadedIndex, part: Section, exclude: list[int]) -> int | None:
+    """The first sentence of prose in ``part`` (not a caption-like line of a few words)."""
+    body = [s for s in _body_sentences(index, part.start, part.end) if s not in exclude]
+    return next((s for s in body if _is_point(index, s)), body[0] if body else None)
+
+
+def _is_point(index: LoadedIndex, sentence: int) -> bool:
+    """A sentence of prose: not a caption of a few words, not a line of code."""
+    text = index.sentence_text(sentence)
+    return len(text) >= _MIN_POINT_CHARS and len(_CODE.findall(text)) < _CODE_SIGNS
 
 
 def _even_parts(index: LoadedIndex, n: int) -> list[Section]:
@@ -117,26 +140,12 @@ def _mean_vector(index: LoadedIndex, sentences: list[int]) -> np.ndarray:
     return centre / (np.linalg.norm(centre) or 1.0)
 
 
-def _point_score(index: LoadedIndex, sentence: int, centre: np.ndarray) -> float:
-    length = int(index.sentences[sentence][1] - index.sentences[sentence][0])
-    return float(index.sentence_vectors[sentence] @ centre) - _LENGTH_PENALTY * max(0, length - _LONG_SENTENCE)
-
-
-def _central_sentence(index: LoadedIndex, sentences: list[int], exclude: list[int]) -> int | None:
-    sentences = [s for s in sentences if s not in exclude]
-    if not sentences:
-        return None
-    centre = _mean_vector(index, sentences)
-    return max(sentences, key=lambda s: _point_score(index, s, centre))
-
-
-def _fit(index: LoadedIndex, picked: list[int], keep: int) -> list[int]:
-    """Drop the longest points (never the first ``keep``) until the quote fits MAX_GIST_CHARS."""
+def _fit(index: LoadedIndex, picked: list[int], keep: list[int]) -> list[int]:
+    """Drop the longest points (never those in ``keep``) until the quote fits MAX_GIST_CHARS."""
     def length(s):
         return int(index.sentences[s][1] - index.sentences[s][0])
 
     picked = list(picked)
-    while sum(map(length, picked)) > MAX_GIST_CHARS and len(picked) > keep + 1:
-        picked.remove(max(picked[keep:], key=length))
+    while sum(map(length, picked)) > MAX_GIST_CHARS and len(picked) > len(keep) + 1:
+        picked.remove(max((s for s in picked if s not in keep), key=length))
     return picked
-

@@ -27,7 +27,7 @@ from .quoting import quote, sentence_at
 
 # An answer that quotes half the article is no answer: items past this many
 # characters of quoted text are left out (nested ones first).
-MAX_LIST_CHARS = 900
+MAX_LIST_CHARS = 1200
 MAX_ITEMS = 12
 BEST_SENTENCES = 3  # the ranker's best sentences, one of which must announce the enumeration
 
@@ -36,7 +36,28 @@ def compose_list(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer |
     enumeration = choose_enumeration(query, ranking, index)
     if enumeration is None:
         return None
-    top = ranking.passages[:DEFAULTS.answer_passages]
+    return list_answer(enumeration, ranking.passages[:DEFAULTS.answer_passages], index)
+
+
+def led_list(fact: Answer, index: LoadedIndex) -> Answer | None:
+    """A fact whose quote ends in an enumeration's lead-in ("Other often
+    surprising behaviors include:") is answered with that list: the lead-in
+    alone says nothing."""
+    if not fact.found:
+        return None
+    _, start, end = fact.evidence[-1]
+    if not index.article[start:end].rstrip().endswith((":", "：")):
+        return None
+    for enumeration in index.structure.enumerations:
+        if enumeration.lead_in and enumeration.lead_in[0] >= start and enumeration.lead_in[1] <= end:
+            listed = list_answer(enumeration, list(fact.passages), index)
+            return replace(listed, short_answer=fact.short_answer, short_span=fact.short_span) \
+                if fact.short_span and any(a <= fact.short_span[0] < b for _, a, b in listed.evidence) else listed
+    return None
+
+
+def list_answer(enumeration: Enumeration, top: list, index: LoadedIndex) -> Answer:
+    """The lead-in and each item's opening sentence; a list inside one sentence, that sentence."""
     if enumeration.inline:
         sentence = sentence_at(index, enumeration.items[0][0])
         return quote([sentence], top, index, kind=LIST, items=[(s, e) for s, e, _ in enumeration.items])
