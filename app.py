@@ -5,7 +5,9 @@ Thin on purpose: the UI is ``article_qa.ui``; this file finds the package
 Importing it loads no model and opens no index: that happens in :func:`main`.
 
 Binds to GRADIO_SERVER_NAME / GRADIO_SERVER_PORT when set, else 127.0.0.1:7860.
-The MCP server is at ``/gradio_api/mcp/``.
+The MCP server is at ``/gradio_api/mcp/``. The optional writer (a language
+model words each answer from its quotes) is on when ARTICLE_QA_LLM_BASE_URL
+and ARTICLE_QA_LLM_MODEL are set (e.g. as a Space's secrets; README, "Writer").
 """
 
 import logging

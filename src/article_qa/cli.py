@@ -58,11 +58,14 @@ def _parser() -> argparse.ArgumentParser:
         if name == "retrieve":
             command.add_argument("-k", type=int, default=DEFAULTS.retrieve_k,
                                  help=f"number of passages, 1 to {DEFAULTS.max_k} (default {DEFAULTS.retrieve_k})")
+        else:
+            _add_writer_options(command)
         command.set_defaults(run=_ask if name == "ask" else _retrieve)
 
     chat = commands.add_parser("chat", help="ask one question after another; follow-ups lean on the earlier turns")
     chat.add_argument("--index", default=None, help="index folder (default: the shipped index/)")
     chat.add_argument("--json", action="store_true", help="print each answer as one JSON line, as /v1/ask answers")
+    _add_writer_options(chat)
     chat.set_defaults(run=_chat)
 
     serve = commands.add_parser("serve", help="serve the chat UI, the JSON API (/v1) and the MCP server")
@@ -76,8 +79,31 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--feedback", metavar="PATH", default=None,
                        help="show 👍/👎 on each chat reply and append the votes to PATH as JSON lines "
                             "(default: $ARTICLE_QA_FEEDBACK, else off)")
+    _add_writer_options(serve)
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _add_writer_options(command: argparse.ArgumentParser) -> None:
+    """The optional writer (article_qa.write): off unless a URL and a model are given here or in the environment."""
+    group = command.add_argument_group("writer (optional: a language model words the answer from the quotes)")
+    group.add_argument("--llm-base-url", metavar="URL", default=None,
+                       help="an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 "
+                            "(default: $ARTICLE_QA_LLM_BASE_URL, else no writer)")
+    group.add_argument("--llm-model", metavar="NAME", default=None,
+                       help="the model to ask (default: $ARTICLE_QA_LLM_MODEL)")
+    group.add_argument("--llm-api-key", metavar="KEY", default=None,
+                       help="the endpoint's key, if it needs one (default: $ARTICLE_QA_LLM_API_KEY)")
+    group.add_argument("--llm-timeout", metavar="SECONDS", type=float, default=None,
+                       help="seconds for the whole written answer before the quotes are shown alone "
+                            "(default: $ARTICLE_QA_LLM_TIMEOUT, else 10)")
+
+
+def _writer_config(args):
+    """The writer the options and the environment configure, or None."""
+    from .write import WriterConfig
+
+    return WriterConfig.from_options(args.llm_base_url, args.llm_model, args.llm_api_key, args.llm_timeout)
 
 
 def _build(args) -> int:
@@ -98,7 +124,7 @@ def _build(args) -> int:
 def _ask(args) -> int:
     from .qa import ArticleQA
 
-    answer = ArticleQA.load(args.index).ask(args.question)
+    answer = ArticleQA.load(args.index, writer=_writer_config(args)).ask(args.question)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False))
         return 0
@@ -113,7 +139,7 @@ def _chat(args) -> int:
     from .errors import BadQuestionError
     from .qa import ArticleQA
 
-    qa = ArticleQA.load(args.index)
+    qa = ArticleQA.load(args.index, writer=_writer_config(args))
     history: list[dict] = []
     if sys.stdin.isatty():
         print("Ask about the article (Ctrl-D ends the chat).", file=sys.stderr)
@@ -143,6 +169,9 @@ def _chat(args) -> int:
 def _print_answer(answer) -> None:
     if answer.note:
         print(f"({answer.note})")
+    if answer.written:  # the writer's checked text, above the quotes it was checked against
+        print(answer.written)
+        print()
     if answer.short_answer and not answer.items:
         print(f"Answer: {answer.short_answer}")
     if answer.items:
@@ -210,6 +239,12 @@ def _serve(args) -> int:
 
         os.environ[ENV_FEEDBACK] = str(args.feedback)
     os.environ[server.ENV_UI] = "1" if ui else "0"
+    writer = _writer_config(args)  # checked here, so a bad setting stops the command, not each worker
+    if writer is not None:
+        from . import write
+
+        os.environ.update({write.ENV_BASE_URL: writer.base_url, write.ENV_MODEL: writer.model,
+                           write.ENV_API_KEY: writer.api_key, write.ENV_TIMEOUT: repr(writer.timeout)})
     server.run_server(host=args.host, port=args.port, workers=args.workers, access_log=args.access_log)
     return 0
 

@@ -40,11 +40,12 @@ class ArticleQA:
     """Question answering over one article's index. Safe to share across threads."""
 
     def __init__(self, index: LoadedIndex, embedder: Embedder, *, dense_weight: float = DENSE_WEIGHT,
-                 reader: bool | None = None) -> None:
+                 reader: bool | None = None, writer=None) -> None:
         self._index = index
         self._embedder = embedder
         self._retriever = Retriever(index, dense_weight=dense_weight)
         self._reader = load_reader() if use_reader(reader) else None
+        self._writer = _as_writer(writer)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._vectors_lock = Lock()
         self._answers: OrderedDict[str, Answer] = OrderedDict()  # question -> its answer, for follow-ups
@@ -52,7 +53,7 @@ class ArticleQA:
     # ---- construction -------------------------------------------------
     @classmethod
     def load(cls, index_dir: str | Path | None = None, *, embedder: Embedder | None = None,
-             dense_weight: float = DENSE_WEIGHT, reader: bool | None = None) -> "ArticleQA":
+             dense_weight: float = DENSE_WEIGHT, reader: bool | None = None, writer=None) -> "ArticleQA":
         """Open a built index (default: see :func:`settings.default_index_dir`).
 
         ``dense_weight`` sets the retrieval fusion (1 = dense only, 0 = BM25
@@ -60,17 +61,22 @@ class ArticleQA:
         ``reader=True`` answers with the trained reader (when its model file
         is there); ``False`` with the tree models and span rules alone;
         ``None`` follows ``$ARTICLE_QA_READER`` (``off`` turns it off; on by default).
+        ``writer`` (a :class:`write.WriterConfig` or :class:`write.Writer`) has a
+        language model word each found answer from its quotes (``Answer.written``,
+        checked against them); None, the default, means none (the environment's
+        ``$ARTICLE_QA_LLM_*`` is read by the CLI and the app, not here).
         """
         index_dir = Path(index_dir) if index_dir is not None else default_index_dir()
         index = load_index(index_dir, embedder=embedder)
-        return cls(index, embedder or _index_embedder(index, index_dir), dense_weight=dense_weight, reader=reader)
+        return cls(index, embedder or _index_embedder(index, index_dir), dense_weight=dense_weight, reader=reader,
+                   writer=writer)
 
     @classmethod
     def build(cls, article_path: str | Path, *, index_dir: str | Path = DEFAULTS.index_folder,
               model: str = DEFAULTS.model, embedder: Embedder | None = None,
               chunk_size: int = DEFAULTS.chunk_size, chunk_overlap: int = DEFAULTS.chunk_overlap,
               encoding: str | None = None, progress: Progress | None = None,
-              dense_weight: float = DENSE_WEIGHT, reader: bool | None = None) -> "ArticleQA":
+              dense_weight: float = DENSE_WEIGHT, reader: bool | None = None, writer=None) -> "ArticleQA":
         """Clean, chunk, embed and index ``article_path`` into ``index_dir``."""
         say = progress or (lambda message: None)
         params = ChunkParams(chunk_size, chunk_overlap)
@@ -99,7 +105,7 @@ class ArticleQA:
                    structure=structure,
                    chunk_vectors=chunk_vectors, sentence_vectors=sentence_vectors)
         say("done")
-        return cls(load_index(index_dir), embedder, dense_weight=dense_weight, reader=reader)
+        return cls(load_index(index_dir), embedder, dense_weight=dense_weight, reader=reader, writer=writer)
 
     # ---- the public questions -----------------------------------------
     @property
@@ -112,6 +118,11 @@ class ArticleQA:
         """The loaded index (article, chunks, sentences, glossary), read-only by
         convention: for tests, evaluation and tools that inspect what was built."""
         return self._index
+
+    @property
+    def writer(self):
+        """The :class:`write.Writer` this engine words its answers with, or None."""
+        return self._writer
 
     @property
     def embedder(self) -> Embedder:
@@ -153,12 +164,13 @@ class ArticleQA:
         return self.respond(question, history=history).answer
 
     def respond(self, question: str, *, k: int = DEFAULTS.retrieve_k, answer: bool = True,
-                history=None) -> Response:
+                history=None, write: bool = True) -> Response:
         """The answer and the ``k`` best passages from one pass: the question
         is cleaned, resolved against ``history`` (the earlier turns, see
         ``ask``), embedded and scored once (what a chat turn shows).
         ``answer=False`` skips the answer itself (``Response.answer`` is then
-        a plain decline): what ``retrieve`` needs."""
+        a plain decline): what ``retrieve`` needs. ``write=False`` skips the
+        writer (the chat streams it instead: ``writer.stream``)."""
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= DEFAULTS.max_k:
             raise BadQuestionError(f"k must be a whole number from 1 to {DEFAULTS.max_k}.")
         turns = check_history(history)
@@ -172,6 +184,8 @@ class ArticleQA:
         reply = dataclasses.replace(reply, question=query.text, note=note or reply.note)
         if answer and not turns:
             self._remember(query.text, reply)
+        if write and self._writer is not None and reply.found:
+            reply = self._writer.write(reply, self.article, glossary=self._index.glossary)
         return Response(answer=reply, passages=tuple(ranking.passages[:k]))
 
     # ---- internals ------------------------------------------------------
@@ -181,7 +195,7 @@ class ArticleQA:
         with self._vectors_lock:
             if question in self._answers:
                 return self._answers[question]
-        return self.respond(question).answer
+        return self.respond(question, write=False).answer
 
     def _remember(self, question: str, answer: Answer) -> None:
         with self._vectors_lock:
@@ -202,6 +216,15 @@ class ArticleQA:
             if len(self._vectors) > _QUERY_CACHE_SIZE:
                 self._vectors.popitem(last=False)
         return vector
+
+
+def _as_writer(writer):
+    """None stays None without importing the writer's module (nothing changes without one)."""
+    if writer is None:
+        return None
+    from .write import as_writer
+
+    return as_writer(writer)
 
 
 def _index_embedder(index: LoadedIndex, index_dir: Path) -> Embedder:

@@ -92,13 +92,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 # ------------------------------------------------------------------ app ----
-def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> FastAPI:
+def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False, writer=None) -> FastAPI:
     """The JSON API around ``slot`` (loaded now, so the first request pays
     nothing), with the Gradio UI at ``/`` when ``ui`` is true (ready a few
     seconds after the port opens: see :class:`asgi.LazyUI`).
 
     ``inline`` runs the engine on the event loop instead of FastAPI's
     threadpool (only ``eval/load.py`` uses it, to compare the two).
+    ``writer`` (a :class:`write.Writer`, or None for none) words each found
+    ``/v1/ask`` answer from its quotes (``written``); the chat UI reads
+    ``$ARTICLE_QA_LLM_*`` itself.
     """
     if not slot.load():
         _warm_up(slot)
@@ -110,7 +113,7 @@ def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> Fa
                   lifespan=ui_lifespan(lazy_ui))
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, prefix=API_PREFIX)
     _add_error_handlers(app)
-    _add_routes(app, slot, inline, ui_state=lazy_ui.state if lazy_ui else lambda: "off")
+    _add_routes(app, slot, inline, ui_state=lazy_ui.state if lazy_ui else lambda: "off", writer=writer)
     if lazy_ui is not None:
         app.mount("/", lazy_ui)
     return app
@@ -118,11 +121,14 @@ def create_app(slot: EngineSlot, *, ui: bool = True, inline: bool = False) -> Fa
 
 def app_from_env() -> FastAPI:
     """The uvicorn app factory (``article-qa serve``): every worker process
-    builds its own app from ``$ARTICLE_QA_INDEX`` and ``$ARTICLE_QA_SERVE_UI``."""
+    builds its own app from ``$ARTICLE_QA_INDEX``, ``$ARTICLE_QA_SERVE_UI`` and
+    the optional writer's ``$ARTICLE_QA_LLM_*``."""
+    from .write import writer_from_env
+
     configure_logging()
     index_dir = os.environ.get(ENV_INDEX) or None
     ui = os.environ.get(ENV_UI, "1") != "0"
-    return create_app(EngineSlot(index_dir), ui=ui)
+    return create_app(EngineSlot(index_dir), ui=ui, writer=writer_from_env())
 
 
 def run_server(*, host: str, port: int, workers: int = 1, access_log: bool = False) -> None:
@@ -152,14 +158,19 @@ class TcpConfig(uvicorn.Config):
         return sock
 
 
-def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable[[], str]) -> None:
+def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable[[], str], writer=None) -> None:
     def ask(body: AskInChatRequest) -> dict:
         """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n]."""
         def work(qa) -> dict:
             answer = qa.ask(body.question, history=body.history) if body.history is not None else qa.ask(body.question)
-            return answer.to_dict()
+            return answer.to_dict() if writer is None else answer
 
-        return _engine_call(slot, work, "POST /v1/ask")
+        answer = _engine_call(slot, work, "POST /v1/ask")
+        if writer is None or isinstance(answer, JSONResponse):
+            return answer
+        # Outside the engine's turns: the writer mostly waits on its endpoint (at most its timeout).
+        return _engine_call(slot, lambda qa: writer.write(answer, qa.article, glossary=qa.index.glossary).to_dict(),
+                            "POST /v1/ask (writer)")
 
     def retrieve(body: RetrieveRequest) -> dict:
         """The `k` passages that best match the question, best first."""

@@ -27,6 +27,7 @@ from ..query import clean_question
 from ..records import Response
 from ..sessions import ArticleInfo, ArticleSessions, describe_article
 from ..settings import DEFAULTS
+from ..write import join_sentences, writer_from_env
 from .formatting import (build_fraction, describe, esc, format_answer, format_error, format_header, format_hint,
                          format_passages, format_question, format_status)
 
@@ -44,6 +45,18 @@ def rejected(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
+def format_written(text: str, *, note: str = "", writing: bool = False) -> str:
+    """Above the quotes: the writer's checked text ("writing…" while it streams),
+    or its note when it fell back to the quotes alone."""
+    mark = '<span class="aqa-writing"> ✍️ writing…</span>' if writing else ""
+    note = f'<div class="aqa-note">ℹ️ {esc(note)}</div>' if note else ""
+    body = f'<div class="aqa-written" style="margin-bottom:.5em">{esc(text)}{mark}</div>' if text or mark else ""
+    return note + body
+
+
+_FROM_ENV = object()  # ChatApp's writer: $ARTICLE_QA_LLM_* unless one (or None) is given
+
+
 def format_understood(question: str, shape: str = "") -> str:
     """Under a reply: the question that was answered (a follow-up resolved,
     so a wrong reading shows) and the kind of answer given ("as a list of 4 items")."""
@@ -57,10 +70,16 @@ class ChatApp:
     ``ask`` and ``retrieve`` are the public API/MCP endpoints.
     """
 
-    def __init__(self, slot: EngineSlot, sessions: ArticleSessions, *, feedback: FeedbackLog | None = None) -> None:
+    def __init__(self, slot: EngineSlot, sessions: ArticleSessions, *, feedback: FeedbackLog | None = None,
+                 writer=_FROM_ENV) -> None:
         self.slot = slot
         self.sessions = sessions
         self.feedback = feedback
+        self.writer = writer_from_env() if writer is _FROM_ENV else writer  # article_qa.write.Writer or None
+        if self.writer is not None:
+            # Gradio streams a handler that is a generator function: the chat turn becomes one only
+            # with a writer, so without one it is the very function it was.
+            self.chat, self.ask_example_in_chat = self.chat_streaming, self.ask_example_in_chat_streaming
         self._exports: Path | None = None  # one folder per process for the Download button's files
 
     def default_engine(self) -> ArticleQA:
@@ -99,8 +118,8 @@ class ChatApp:
         Returns:
             A dict with `found` (bool), `question` (the question as understood), `short_answer` (the exact answering phrase, or ""), `short_span` ([start, end] of it in the article, or null), `text` (the quoted answer with [n] marks, or the not-found message), `passages` (the cited passages: text, score, chunk_id, section, paragraph, start, end), `evidence` ([passage_index, sentence_start, sentence_end] character offsets into the article for each quoted sentence) and `note` (e.g. that the question was shortened).
         """
-        return self._call(lambda qa: (qa.ask(question, history=history) if history else qa.ask(question)).to_dict(),
-                          "ask")
+        return self._call(lambda qa: self._written(
+            qa, qa.ask(question, history=history) if history else qa.ask(question)).to_dict(), "ask")
 
     def retrieve(self, question: str, k: int = DEFAULTS.retrieve_k) -> dict:
         """Find the passages of the article that best match a question, best first.
@@ -119,6 +138,10 @@ class ChatApp:
 
     # The bound in the text agents read is the one the engine enforces.
     retrieve.__doc__ = retrieve.__doc__.format(max_k=DEFAULTS.max_k)
+
+    def _written(self, qa: ArticleQA, answer):
+        """``answer`` worded by the writer, when one is configured (``written``; else unchanged)."""
+        return answer if self.writer is None else self.writer.write(answer, qa.article, glossary=qa.index.glossary)
 
     def _call(self, work, name: str):
         """``work(default engine)``, its errors as the caller's ``gr.Error``."""
@@ -190,6 +213,40 @@ class ChatApp:
     def ask_example_in_chat(self, sample: list, history: list | None, k: float, article_key: str,
                             turns: list | None, request: gr.Request | None = None):
         return self.chat(str(sample[0]) if sample else "", history, k, article_key, turns, request)
+
+    def chat_streaming(self, question: str, history: list | None, k: float, article_key: str, turns: list | None,
+                       request: gr.Request | None = None):
+        """``chat`` with the writer (``self.chat`` when one is configured): the quoted
+        reply at once, then the written answer above it sentence by sentence as
+        each passes the check, then as the writer left it (with a note saying why
+        when it fell back to the quotes alone). The quotes stay under it."""
+        outputs = ChatApp.chat(self, question, history, k, article_key, turns, request)
+        history, panel, box, last, hint, turns, download = outputs
+        if not isinstance(last, tuple) or not last[1].answer.found:
+            yield outputs
+            return
+        try:
+            engine = self.engine(article_key)
+        except ArticleQAError:  # the session's article went meanwhile: the quotes stay as they are
+            yield outputs
+            return
+        quoted, extractive = history[-1]["content"], last[1].answer
+        stream = self.writer.stream(extractive, engine.article, glossary=engine.index.glossary)
+        yield _with_reply(outputs, format_written("", writing=True) + quoted)
+        shown: list[str] = []
+        for sentence in stream:
+            shown.append(sentence)
+            yield _with_reply(outputs, format_written(join_sentences(shown), writing=True) + quoted)
+        answer = stream.answer
+        note = answer.note[len(extractive.note):].strip() if answer.note.startswith(extractive.note) else answer.note
+        turns[-1] = {**turns[-1], "answer": answer.to_dict()}
+        last = (last[0], Response(answer=answer, passages=last[1].passages))
+        final = (history, panel, box, last, hint, turns, self._export(turns, article_key, request))
+        yield _with_reply(final, format_written(answer.written, note=note) + quoted)
+
+    def ask_example_in_chat_streaming(self, sample: list, history: list | None, k: float, article_key: str,
+                                      turns: list | None, request: gr.Request | None = None):
+        yield from self.chat_streaming(str(sample[0]) if sample else "", history, k, article_key, turns, request)
 
     def _article_sha256(self, article_key: str) -> str:
         try:
@@ -280,3 +337,10 @@ class ChatApp:
         self.sessions.drop(request.session_hash)
         if self._exports is not None and request.session_hash:
             shutil.rmtree(self._exports / request.session_hash, ignore_errors=True)
+
+
+def _with_reply(outputs: tuple, content: str) -> tuple:
+    """``chat``'s outputs with the last bubble's content replaced."""
+    history = list(outputs[0])
+    history[-1] = {**history[-1], "content": content}
+    return (history, *outputs[1:])
