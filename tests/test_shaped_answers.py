@@ -263,3 +263,17 @@ def test_the_number_of_a_name_is_no_figure_to_find(harbour_qa):
     from article_qa.answer.typed import _FIGURE
 
     assert _FIGURE.findall("covid-19 cases in 2016 and g20") == ["2016"]
+
+
+def test_the_chat_shows_a_list_numbered_and_a_gist_with_its_headings_in_bold(guide_qa):
+    from article_qa.ui.formatting import describe, format_answer
+
+    listed = guide_qa.ask("What conditions must I meet to redistribute the code?")
+    html = format_answer(listed)
+    assert html.count("<li>") == 4 and '<ol class="aqa-items">' in html
+    assert "You must keep the copyright notice." in html.split('<ol class="aqa-items">')[1]
+    assert describe(listed) == "as a list of 4 items"
+    summary = guide_qa.ask("What is this document about?")
+    assert '<strong class="aqa-gist-heading">Reviews</strong>' in format_answer(summary)
+    assert "This guide explains" not in format_answer(summary).split("aqa-gist-heading")[0].split("</blockquote>")[1:]
+    assert describe(summary) == "a summary of the article"

@@ -75,6 +75,8 @@ def _cite_marks(escaped: str) -> str:
 
 def _quote_html(answer: Answer) -> str:
     """The quoted sentence(s) with [n] marks, the short answer marked where it first appears."""
+    if answer.kind == "gist":
+        return _gist_html(answer)
     text = answer.text
     if answer.short_answer and answer.short_answer in text:
         before, _, after = text.partition(answer.short_answer)
@@ -110,6 +112,18 @@ def describe(answer: Answer) -> str:
     if answer.kind == "manner":
         return "how, with the sentences that give the steps"
     return ""
+
+
+def _gist_html(answer: Answer) -> str:
+    """A summary as one paragraph, each section's heading in bold before the sentence that opens it
+    (a heading is a chunk of its own, whose section is itself)."""
+    parts = []
+    for text, number, _, _ in answer.quoted():
+        cite = f'<sup class="aqa-cite">[{number}]</sup>'
+        passage = answer.passages[number - 1]
+        heading = passage.text == text == passage.section
+        parts.append(f'<strong class="aqa-gist-heading">{esc(text)}</strong>{cite} —' if heading else f"{esc(text)}{cite}")
+    return " ".join(parts)
 
 
 def format_question(question: str) -> str:
