@@ -6,6 +6,9 @@
     python eval/shaped.py --failures       # and each failed question with what came back
     python eval/shaped.py --reader off     # the tree models alone
 
+Each run also prints the factoid figures of the default article's own
+questions (what eval/run.py --quality-only scores), which must not move.
+
 The set is ``eval/shaped.jsonl``: questions on the default article and on
 the texts in ``eval/shaped/`` (where each came from and its licence:
 eval/shaped/README.md). A list answer should quote each item, a gist the
@@ -38,6 +41,7 @@ EVAL_DIR = Path(__file__).resolve().parent
 ROOT = EVAL_DIR.parent
 sys.path.insert(0, str(EVAL_DIR))
 
+import scoring  # noqa: E402
 from scoring import load_jsonl  # noqa: E402
 
 QUESTIONS = EVAL_DIR / "shaped.jsonl"
@@ -171,9 +175,21 @@ def main(argv=None) -> int:
     results = ask_all(rows, reader=args.reader == "on")
     print(f"Shaped answers, split {args.split}, reader {args.reader}:\n")
     print(table(results))
+    print("\n" + factoid_line(reader=args.reader == "on"))
     if args.failures:
         print("\n" + failures(results))
     return 0
+
+
+def factoid_line(*, reader: bool) -> str:
+    """The project's factoid figures on the default article (eval/questions.jsonl and
+    eval/offtopic.jsonl, as ``eval/run.py --quality-only`` scores them): shaped answers must not move them."""
+    from article_qa import ArticleQA
+
+    result = scoring.score_quality(ArticleQA.load(ROOT / "index", reader=reader),
+                                   load_jsonl(EVAL_DIR / "questions.jsonl"), load_jsonl(EVAL_DIR / "offtopic.jsonl"))
+    return ("Factoid questions of the default article: " + ", ".join(
+        f"{name} {result[name]:.3f}" for name in ("answer_accuracy", "short_f1", "decline_rate", "false_decline_rate")))
 
 
 if __name__ == "__main__":
