@@ -6,6 +6,12 @@
     python eval/benchmark.py --layouts blank-line   # one layout only (default: both, see below)
     python eval/benchmark.py --update-readme        # copy the quality table into README.md
     python eval/benchmark.py --json                 # print the summary as one JSON object
+    python eval/benchmark.py --summarize eval/benchmark.json   # rewrite the summary from a run's full dump
+
+Each run writes ``eval/benchmark-summary.json`` (the figures the README's
+table is made from: per variant and system, per layout; tracked, ~20 KB),
+``eval/benchmark.md`` and ``eval/benchmark.json`` (the summary with every
+question's row, ~9 MB: not tracked, see .gitignore).
 
 Variants: CMRC 2018's three script variants (``cmrc.py``), DRCD
 (Traditional), XQuAD English, XQuAD Chinese, English questions on the
@@ -66,7 +72,7 @@ WARMUP_QUESTION = "这篇文章讲了什么?"
 MISS_EXAMPLES = 5
 LAYOUT_TOLERANCE = 0.01
 LAYOUT_QUALITY = ("hit@1", "answer_accuracy", "short_f1", "decline_rate", "false_decline_rate")
-# Characters kept of each answer and passage in benchmark.json: enough to
+# Characters kept of each answer and passage in benchmark.json (the full dump): enough to
 # study a miss. A baseline's answer is its first passage, kept once and shorter.
 KEPT_CHARS = 300
 BASELINE_KEPT_CHARS = 80
@@ -412,7 +418,7 @@ def readme_block(results: dict) -> str:
     n_near = results["summary"][OVERALL][ENGINE]["n_near"]
     return (f"{quality_table(results)}\n\n{results['split'].capitalize()} split of every set: {len(texts)} texts "
             f"(CMRC 2018: ~12,000 characters each; DRCD and XQuAD: one Wikipedia article each), {n_other} other "
-            f"texts' questions and {n_near} near misses to decline (`eval/benchmark.json`). "
+            f"texts' questions and {n_near} near misses to decline (`eval/benchmark-summary.json`). "
             f"Layout `{results['layouts'][0]}`; article-qa in every layout (CMRC):\n\n{layout_table(results)}")
 
 
@@ -463,9 +469,27 @@ def to_json(results: dict) -> str:
     return f'{head[:-2]},\n "rows": [\n{rows}\n ]\n}}\n'
 
 
-def output_paths(split: str) -> tuple[Path, Path]:
+def summary_of(results: dict) -> dict:
+    """What the README's and the tests' figures come from, without the per-question rows: the run's
+    fields but ``rows``, and the layouts each system ran on (the baselines on the first only)."""
+    head = {k: v for k, v in results.items() if k != "rows"}
+    if "rows" in results:
+        layouts: dict[str, set] = {}
+        for row in results["rows"]:
+            layouts.setdefault(row["system"], set()).add(row["layout"])
+        head["layouts_by_system"] = {system: sorted(found, key=results["layouts"].index)
+                                     for system, found in sorted(layouts.items())}
+    return head
+
+
+def summary_json(results: dict) -> str:
+    return json.dumps(summary_of(results), ensure_ascii=False, indent=1) + "\n"
+
+
+def output_paths(split: str) -> tuple[Path, Path, Path]:
+    """The run's Markdown report, its full dump (every row; not tracked) and its summary (tracked)."""
     stem = "benchmark" if split == "validation" else f"benchmark-{split}"
-    return EVAL_DIR / f"{stem}.md", EVAL_DIR / f"{stem}.json"
+    return EVAL_DIR / f"{stem}.md", EVAL_DIR / f"{stem}.json", EVAL_DIR / f"{stem}-summary.json"
 
 
 def update_readme(results: dict, readme: Path) -> None:
@@ -486,7 +510,15 @@ def main(argv=None) -> int:
     parser.add_argument("--update-readme", action="store_true", help="copy the quality table into README.md")
     parser.add_argument("--jobs", type=int, default=1, help="texts run in this many processes (one a core)")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    parser.add_argument("--summarize", type=Path, metavar="FULL_JSON",
+                        help="only write the summary of an earlier run's full dump beside it (no run)")
     args = parser.parse_args(argv)
+    if args.summarize:
+        results = json.loads(args.summarize.read_text(encoding="utf-8"))
+        summary_path = output_paths(results["split"])[2]
+        summary_path.write_text(summary_json(results), encoding="utf-8")
+        print(f"wrote {summary_path.name} from {args.summarize.name}")
+        return 0
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     if unknown := sorted(set(variants) - set(VARIANTS)):
         parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
@@ -499,8 +531,9 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     results = run(args.split, variants, Embedders.real() if args.jobs <= 1 else None, layouts, jobs=args.jobs)
     results["eval_seconds"] = round(time.perf_counter() - started, 1)
-    md_path, json_path = output_paths(args.split)
+    md_path, json_path, summary_path = output_paths(args.split)
     json_path.write_text(to_json(results), encoding="utf-8")
+    summary_path.write_text(summary_json(results), encoding="utf-8")
     md_path.write_text(markdown(results), encoding="utf-8")
     if args.update_readme:
         update_readme(results, ROOT / "README.md")
@@ -510,7 +543,7 @@ def main(argv=None) -> int:
         print(quality_table(results) + "\n\n" + layout_table(results) + "\n\n" + speed_table(results))
         print(f"build: {results['build_s_per_12k_chars']:.2f} s per 12k chars; "
               f"questions without gold in article: {results['questions_without_gold_in_article']}; "
-              f"{results['eval_seconds']} s; wrote {md_path.name}, {json_path.name}")
+              f"{results['eval_seconds']} s; wrote {md_path.name}, {summary_path.name}, {json_path.name}")
     return 0
 
 

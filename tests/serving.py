@@ -15,11 +15,13 @@ import urllib.request
 from conftest import ROOT
 
 
-def start_serve(*args: str, port: int, log_path) -> subprocess.Popen:
-    """``article-qa serve`` on 127.0.0.1:port in its own process group."""
+def start_serve(*args: str, port: int, log_path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``article-qa serve`` on 127.0.0.1:port in its own process group (``env`` added to this
+    process's environment: e.g. ``{"ARTICLE_QA_READER": "on"}``, which conftest turns off for tests)."""
     command = [sys.executable, "-m", "article_qa.cli", "serve", "--host", "127.0.0.1", "--port", str(port), *args]
     with open(log_path, "w") as log:
-        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **(env or {})})
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -66,3 +68,22 @@ def wait_for_ui(url: str, proc: subprocess.Popen, log_path, seconds: float = 90)
             return
         time.sleep(0.2)
     raise AssertionError(f"the UI was not ready within {seconds} s:\n{log_path.read_text()[-3000:]}")
+
+
+def gradio_call(url: str, endpoint: str, data: list, timeout: float = 60) -> tuple[str, object]:
+    """A raw call of a Gradio endpoint, as curl users of a Space make it: ``POST
+    /gradio_api/call/<endpoint> {"data": data}``, then the result's event stream.
+    -> (the last event's name, its data parsed): ``("complete", [result])`` or ``("error", {"error": ...})``."""
+    request = urllib.request.Request(f"{url}/gradio_api/call/{endpoint}", data=json.dumps({"data": data}).encode(),
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        event_id = json.load(response)["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/{endpoint}/{event_id}", timeout=timeout) as response:
+        stream = response.read().decode("utf-8")
+    event, last = "", ("none", stream)
+    for line in stream.splitlines():
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:") and event != "heartbeat":
+            last = (event, json.loads(line[5:].strip()))
+    return last

@@ -99,14 +99,38 @@ def test_both_layouts_hold_the_same_texts_and_ingest_reads_them_alike(texts):
         cmrc.load_texts("simplified", "no-blank-lines")
 
 
+SUMMARY = ROOT / "eval" / "benchmark-summary.json"
+
+
 def test_the_committed_benchmark_agrees_across_layouts():
-    results = json.loads((ROOT / "eval" / "benchmark.json").read_text(encoding="utf-8"))
+    results = json.loads(SUMMARY.read_text(encoding="utf-8"))
     assert results["layouts"] == list(cmrc.LAYOUTS)
     assert abs(benchmark.layout_gap(results)) <= benchmark.LAYOUT_TOLERANCE
     cmrc_questions = sum(results["summary"][v][benchmark.ENGINE]["n"] for v in cmrc.VARIANTS)
     for layout in cmrc.LAYOUTS:  # the layouts are compared on CMRC, the set built in both
         assert results["by_layout"][layout][benchmark.CMRC]["n"] == cmrc_questions
-    assert {r["layout"] for r in results["rows"] if r["system"] != benchmark.ENGINE} == {cmrc.LAYOUTS[0]}
+    assert results["layouts_by_system"] == {
+        system: list(cmrc.LAYOUTS) if system == benchmark.ENGINE else [cmrc.LAYOUTS[0]]
+        for system in benchmark.SYSTEMS}
+
+
+def test_the_summary_is_the_run_without_its_rows_and_the_full_dump_is_not_tracked():
+    results = {"split": "validation", "layouts": ["blank-line", "title-above"], "summary": {"overall": {}},
+               "rows": [{"system": "a", "layout": "title-above"}, {"system": "a", "layout": "blank-line"},
+                        {"system": "b", "layout": "blank-line"}]}
+    assert benchmark.summary_of(results) == {
+        "split": "validation", "layouts": ["blank-line", "title-above"], "summary": {"overall": {}},
+        "layouts_by_system": {"a": ["blank-line", "title-above"], "b": ["blank-line"]}}
+    assert json.loads(benchmark.summary_json(results)) == benchmark.summary_of(results)
+    assert benchmark.output_paths("validation") == (ROOT / "eval" / "benchmark.md", ROOT / "eval" / "benchmark.json",
+                                                    SUMMARY)
+    assert SUMMARY.stat().st_size < 100_000  # the README's figures, not every question
+    import subprocess
+
+    if subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=ROOT, capture_output=True).returncode == 0:
+        assert subprocess.run(["git", "ls-files", "eval/benchmark.json"], cwd=ROOT, capture_output=True,
+                              text=True).stdout == "", "eval/benchmark.json (~9 MB, every run) must stay out of git"
+        assert subprocess.run(["git", "check-ignore", "-q", "eval/benchmark.json"], cwd=ROOT).returncode == 0
 
 
 def test_layout_table_prints_both_layouts_and_the_gap():
@@ -269,8 +293,8 @@ def test_scoring_runs_the_engine_and_both_baselines_on_a_small_text(tmp_path):
         "decline_rate": 0.0, "false_decline_rate": 0.0, "ask_p50_ms": 0, "n_near": 0, "near_decline_rate": 0.0}
 
 
-def test_readme_block_matches_benchmark_json():
-    results = json.loads((ROOT / "eval" / "benchmark.json").read_text(encoding="utf-8"))
+def test_readme_block_matches_benchmark_summary():
+    results = json.loads(SUMMARY.read_text(encoding="utf-8"))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     found = re.search(re.escape(benchmark.README_START) + r"\n(.*?)\n" + re.escape(benchmark.README_END),
                       readme, re.DOTALL)

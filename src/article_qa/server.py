@@ -7,7 +7,8 @@
 * ``/``                                    -> the Gradio chat UI (and its MCP server), when mounted
 
 The JSON routes do not go through Gradio's queue: they are plain FastAPI
-routes that call the thread-safe engine directly. Every error body is
+routes that call the thread-safe engine directly, at most
+:data:`ENGINE_CONCURRENCY` answers at once (the rest wait their turn). Every error body is
 ``{"error": "..."}``; bad input is a 4xx with one WARNING log line, and only
 a real fault logs a traceback (and answers 500 ``{"error": "internal error"}``).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 from typing import Any, Callable
 
@@ -50,6 +52,12 @@ INTERNAL_ERROR = "internal error"
 ENV_INDEX = "ARTICLE_QA_INDEX"
 ENV_UI = "ARTICLE_QA_SERVE_UI"
 APP_FACTORY = "article_qa.server:app_from_env"
+# How many questions a process answers at once, on each route (here /v1; the Gradio queue's
+# engine events share the same limit): one per core. Measured with the reader on, 20 threads
+# asking back to back in one process on 2 cores: all 20 at once held ~285 MB more than at rest
+# (each concurrent ONNX Runtime run keeps its own buffers) for no more answers a second than 2
+# or 3 at once (+80 to +95 MB); the callers beyond the limit wait for a turn instead.
+ENGINE_CONCURRENCY = max(1, int(os.environ.get("ARTICLE_QA_CONCURRENCY") or os.cpu_count() or 2))
 
 
 # ---------------------------------------------------------------- schema ---
@@ -159,13 +167,16 @@ class TcpConfig(uvicorn.Config):
 
 
 def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable[[], str], writer=None) -> None:
+    turns = threading.BoundedSemaphore(ENGINE_CONCURRENCY)  # ask and retrieve: at most this many at once
+
     def ask(body: AskInChatRequest) -> dict:
-        """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n]."""
+        """Answer a question by quoting the article; `text` carries [n] marks, `passages[n-1]` is [n].
+        `history` is optional: `{"question": "..."}` alone is the whole request."""
         def work(qa) -> dict:
             answer = qa.ask(body.question, history=body.history) if body.history is not None else qa.ask(body.question)
             return answer.to_dict() if writer is None else answer
 
-        answer = _engine_call(slot, work, "POST /v1/ask")
+        answer = _engine_call(slot, work, "POST /v1/ask", turns)
         if writer is None or isinstance(answer, JSONResponse):
             return answer
         # Outside the engine's turns: the writer mostly waits on its endpoint (at most its timeout).
@@ -175,7 +186,7 @@ def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable
     def retrieve(body: RetrieveRequest) -> dict:
         """The `k` passages that best match the question, best first."""
         return _engine_call(slot, lambda qa: {"passages": [p.to_dict() for p in qa.retrieve(body.question, k=body.k)]},
-                            "POST /v1/retrieve")
+                            "POST /v1/retrieve", turns)
 
     def health() -> dict:
         """What index this process serves (source, embedder, chunks, built-with versions) and whether
@@ -199,14 +210,18 @@ def _add_routes(app: FastAPI, slot: EngineSlot, inline: bool, ui_state: Callable
         return _reject(request, 404, f"No such endpoint: {path}. The API is described at /docs.")
 
 
-def _engine_call(slot: EngineSlot, work: Callable, where: str) -> Any:
-    """``work(engine)``, with the engine's errors turned into their HTTP answers."""
+def _engine_call(slot: EngineSlot, work: Callable, where: str, turns: threading.Semaphore | None = None) -> Any:
+    """``work(engine)`` (waiting for one of ``turns`` first), with the engine's errors turned into their
+    HTTP answers."""
     try:
         qa = slot.get()
     except ArticleQAError as error:
         return _error(503, f"The article index could not be loaded: {error}")
     try:
-        return work(qa)
+        if turns is None:
+            return work(qa)
+        with turns:
+            return work(qa)
     except BadQuestionError as error:
         log.warning("rejected %s (422): %s", where, error)
         return _error(422, str(error))

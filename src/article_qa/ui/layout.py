@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 
 import gradio as gr
 
@@ -18,6 +17,7 @@ from ..engines import EngineSlot
 from ..feedback import FeedbackLog
 from ..qa import ArticleQA
 from ..sessions import MAX_UPLOAD_BYTES, SUFFIXES, ArticleInfo, ArticleSessions
+from ..server import ENGINE_CONCURRENCY
 from ..settings import DEFAULTS
 from .formatting import TITLE, format_header, format_passages
 from .handlers import ChatApp
@@ -25,9 +25,14 @@ from .mcp_json import JsonMcpBlocks
 
 log = logging.getLogger("article_qa.ui")
 
-# The engine is thread-safe and answers in ~10 ms; the embedder serialises
-# itself, so a handful of worker threads keeps the CPU busy without thrashing.
-CONCURRENCY_LIMIT = int(os.environ.get("ARTICLE_QA_CONCURRENCY", "8"))
+# Every event that answers (the `ask` and `retrieve` endpoints, hence the MCP
+# tools, and the chat turn) shares one concurrency group: at most one answer
+# per core at once (`ARTICLE_QA_CONCURRENCY`; the same limit as /v1, see
+# server.ENGINE_CONCURRENCY), the rest wait in the queue in order. With the
+# reader on, more at once bought no answers a second on 2 cores and held
+# ~25 MB more each; a hundred waiting answers drain in a few seconds.
+CONCURRENCY_LIMIT = ENGINE_CONCURRENCY
+ENGINE_EVENTS = dict(concurrency_id="engine", concurrency_limit=CONCURRENCY_LIMIT)
 QUEUE_MAX_SIZE = 256
 # Building an index embeds every sentence: one build at a time keeps a small
 # Space answering questions meanwhile; further uploads wait in the queue.
@@ -145,7 +150,8 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None,
                     back = gr.Button("Back to the default article", visible=False, elem_id="aqa-default")
 
         # UI events are private: the public API and the MCP tools are `ask` and `retrieve` only.
-        turn = dict(outputs=[chatbot, panel, question, last_turn, hint, turns, download], api_visibility="private")
+        turn = dict(outputs=[chatbot, panel, question, last_turn, hint, turns, download], api_visibility="private",
+                    **ENGINE_EVENTS)
         question.submit(handlers.chat, [question, chatbot, k, article_key, turns], **turn)
         send.click(handlers.chat, [question, chatbot, k, article_key, turns], **turn)
         examples.click(handlers.ask_example_in_chat, [examples, chatbot, k, article_key, turns], **turn)
@@ -163,8 +169,10 @@ def build_demo(slot: EngineSlot, *, sessions: ArticleSessions | None = None,
         back.click(handlers.use_default, None, switch, api_visibility="private")
         demo.unload(handlers.end_session)
 
-        gr.api(handlers.ask, api_name="ask")
-        gr.api(handlers.retrieve, api_name="retrieve")
+        # `ask` with the question alone (its older shape) answers over raw HTTP too: JsonMcpBlocks fills in
+        # the defaults of the parameters a call leaves out.
+        gr.api(handlers.ask, api_name="ask", **ENGINE_EVENTS)
+        gr.api(handlers.retrieve, api_name="retrieve", **ENGINE_EVENTS)
 
     demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
     return demo
