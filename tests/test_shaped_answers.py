@@ -8,6 +8,8 @@ rule keyed to the default article would fail them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import FakeEmbedder
@@ -139,18 +141,21 @@ def test_markdown_list_items_keep_their_level_and_the_colon_sentence_leads_in():
     assert Structure.from_json(structure.to_json()) == structure
 
 
+def _engine(tmp_path_factory, name: str, text: str) -> ArticleQA:
+    """An engine over ``text`` saved as ``name`` (its extension picks the format), with the fake embedder."""
+    folder = tmp_path_factory.mktemp(Path(name).stem)
+    (folder / name).write_text(text, encoding="utf-8")
+    return ArticleQA.build(folder / name, index_dir=folder / "index", embedder=FakeEmbedder(), reader=False)
+
+
 @pytest.fixture(scope="module")
 def guide_qa(tmp_path_factory) -> ArticleQA:
-    folder = tmp_path_factory.mktemp("guide")
-    (folder / "guide.md").write_text(ENGLISH_GUIDE, encoding="utf-8")
-    return ArticleQA.build(folder / "guide.md", index_dir=folder / "index", embedder=FakeEmbedder(), reader=False)
+    return _engine(tmp_path_factory, "guide.md", ENGLISH_GUIDE)
 
 
 @pytest.fixture(scope="module")
 def note_qa(tmp_path_factory) -> ArticleQA:
-    folder = tmp_path_factory.mktemp("note")
-    (folder / "note.txt").write_text(CHINESE_NOTE, encoding="utf-8")
-    return ArticleQA.build(folder / "note.txt", index_dir=folder / "index", embedder=FakeEmbedder(), reader=False)
+    return _engine(tmp_path_factory, "note.txt", CHINESE_NOTE)
 
 
 def test_a_list_question_gets_the_lead_in_and_every_item_with_citations(guide_qa):
@@ -244,9 +249,7 @@ The museum beside the pier opened in 2016. It keeps the old ship's bell and a mo
 
 @pytest.fixture(scope="module")
 def harbour_qa(tmp_path_factory) -> ArticleQA:
-    folder = tmp_path_factory.mktemp("harbour")
-    (folder / "note.txt").write_text(INDEX_NOTE, encoding="utf-8")
-    return ArticleQA.build(folder / "note.txt", index_dir=folder / "index", embedder=FakeEmbedder(), reader=False)
+    return _engine(tmp_path_factory, "note.txt", INDEX_NOTE)
 
 
 def test_a_year_the_paragraph_never_states_is_a_near_miss(harbour_qa):
