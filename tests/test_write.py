@@ -170,6 +170,7 @@ def test_sentences_keep_the_marks_that_follow_them():
     ("John Smith left in 1961 [1].", "the name 'Smith' is not in the sentences it cites"),
     ("Two keepers left in 1961 [1].", "the number 2 is not in the sentences it cites"),
     ("Visitors enjoy wonderful summer concerts there [1].", "it says too little that the sentences it cites say"),
+    ("![1]", "it says nothing"),
 ])
 def test_each_written_sentence_is_checked_against_the_quotes_it_cites(sentence, reason):
     assert check_sentence(sentence, QUOTES) == reason

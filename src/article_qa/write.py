@@ -5,8 +5,9 @@ model). The model is given the question as understood, the asker's language
 and the quoted sentences numbered as their citations -- never the whole
 article -- and asked to answer only from them, citing ``[n]`` after every
 sentence. What it writes is checked before anyone sees it (:func:`check`):
-a sentence without a citation, citing a number not given, or naming a
-number, year or name that the sentences it cites do not hold is dropped.
+a sentence without a citation, citing a number not given, naming a number,
+year or name that the sentences it cites do not hold, or saying mostly what
+they do not say is dropped (so are repeats, and a sentence cut off).
 Nothing left, a timeout, an HTTP error, garbage or a refusal -> the
 extractive answer unchanged, with a note saying why (``Answer.note``).
 
@@ -175,7 +176,8 @@ def citations(sentence: str) -> list[int]:
 def check_sentence(sentence: str, quotes: tuple[Quote, ...],
                    glossary: Mapping[str, Mapping[str, float]] | None = None) -> str:
     """Why ``sentence`` cannot be shown ("" when it can): no citation, a number
-    not given, or a number or name the sentences it cites do not hold."""
+    not given, a number or name the sentences it cites do not hold, or less
+    than :data:`MIN_SUPPORT` of its content held by them."""
     cited = citations(sentence)
     given = {q.number for q in quotes}
     if not cited:
@@ -184,6 +186,8 @@ def check_sentence(sentence: str, quotes: tuple[Quote, ...],
         return f"cites [{missing[0]}], which was not given"
     source = " ".join(q.text for q in quotes if q.number in set(cited))
     body = unicodedata.normalize("NFKC", _CITE_RE.sub(" ", sentence))
+    if not re.search(r"\w", body):
+        return "it says nothing"
     tokens = _tag(body) if has_han(body) else ()
     held = _numbers_in(source)
     for number in _written_numbers(body, tokens):
