@@ -3,8 +3,9 @@
 A when-question whose quoted sentences state no time is not answered by
 them ("李廣乾是哪一年出生的?" by a sentence naming 李廣乾 and 8月1日 but no
 year): a year for 哪一年 / "which year", a day for 哪一天, any time else — a
-date, an era year (至元二十六年, 庚申年), a dynasty, a decade, "…之後" for
-Chinese; a year, a month, a century for English.
+date, an era year (至元二十六年, 庚申年), a dynasty, a decade, an hour, "…之後"
+for Chinese; a year, a date, a weekday, an hour ("at nine"), a part of the
+day, a season for English.
 
 A question that names a year or a figure ("in 2016") is a near miss when the
 quoted sentences' paragraph never states it: the article's 2018 and 2020
@@ -31,12 +32,19 @@ from .quoting import sentence_at
 # A figure standing alone: not the number of a name (COVID-19, G20, MP3).
 _FIGURE = re.compile(r"(?<![A-Za-z\d.-])\d+(?:\.\d+)?(?![A-Za-z\d])")
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_ENGLISH_TIME = re.compile(rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)|{_MONTHS}|centur(?:y|ies)|decades?|years?)\b",
-                           re.IGNORECASE)
+_WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+# A year, a date, a month, a weekday, an hour ("at nine", "7:30", "5 pm"), a part of the day or a season.
+_ENGLISH_TIME = re.compile(
+    rf"\b(?:1\d{{3}}|20\d{{2}}|\d{{1,2}}(?:st|nd|rd|th)|{_MONTHS}|{_WEEKDAYS}|centur(?:y|ies)|decades?|years?|"
+    r"at (?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon|midnight|dawn|dusk)|"
+    r"\d{1,2}:\d{2}|\d{1,2}\s*[ap]\.?m\b|o'clock|mornings?|afternoons?|evenings?|nights?|noon|midnight|daily|weekly|"
+    r"monthly|today|tomorrow|yesterday|spring|summer|autumn|winter|weeks?|months?|days?|hours?|ago|since|until)\b",
+    re.IGNORECASE)
 # Any way Chinese states a time: a year by digits, numerals, an era name or the sexagenary cycle
 # (至元二十六年, 庚申年), a month or day, a dynasty, a decade or century, or a time said by an event (…之后).
 _CHINESE_TIME = re.compile(r"\d+\s*[年月日号]|[〇零一二三四五六七八九十百]+[年月日]|[甲乙丙丁戊己庚辛壬癸][子丑寅卯辰巳午未申酉戌亥]年|"
-                           r"[朝代]|世纪|年代|时期|时代|之[后前时际]|以[后前]|期间|当时|初期|末期")
+                           r"[朝代]|世纪|年代|时期|时代|之[后前时际]|以[后前]|期间|当时|初期|末期|"
+                           r"[点时]|早上|上午|中午|下午|晚上|每天|每周|每月|星期|周[一二三四五六日末]|[春夏秋冬]季")
 _ASKS_YEAR = re.compile(r"哪一?年|何年|\b(?:which|what) year\b|\bin what year\b")
 _ASKS_DAY = re.compile(r"哪一?天|哪一?日|几月几[日号]|\b(?:which|what) (?:day|date)\b|\bon what (?:day|date)\b")
 _YEAR = re.compile(r"\d{2,4}\s*年|(?<!\d)(?:1\d{3}|20\d{2})(?!\d)|[〇零一二三四五六七八九十百]+年|"
