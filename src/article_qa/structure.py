@@ -67,6 +67,11 @@ class Enumeration:
     items: tuple[tuple[int, int, int], ...]
     inline: bool = False
 
+    @property
+    def start(self) -> int:
+        """Where it begins: its lead-in, else its first item."""
+        return self.lead_in[0] if self.lead_in else self.items[0][0]
+
 
 @dataclass(frozen=True)
 class Section:

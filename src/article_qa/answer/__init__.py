@@ -19,8 +19,6 @@ fact composer, so it is answered, or declined, as a fact.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .. import decline
 from ..index import LoadedIndex
 from ..query import Query
@@ -29,7 +27,7 @@ from ..read import Reader
 from ..records import GIST, LIST, MANNER, REASON, Answer
 from .fact import compose_fact, cross_language, read_windows, reader_answer, tree_answer, verdict
 from .gist import compose_gist
-from .listing import compose_list, led_list, split_items
+from .listing import compose_list, led_list, split_items, with_short_answer
 from .quoting import NOT_FOUND, not_found
 from .reasons import compose_manner, compose_reason
 
@@ -82,18 +80,9 @@ def _choose_list(query: Query, fact: Answer, enumerated: Answer | None, index: L
     counted = query.shape.count and len(enumerated.items) == query.shape.count
     if inline.items and not counted and not _inside(fact, enumerated):
         return inline
-    return _with_short_answer(enumerated, fact)
+    return with_short_answer(enumerated, fact)
 
 
 def _inside(fact: Answer, enumerated: Answer) -> bool:
     quoted = {(start, end) for _, start, end in enumerated.evidence}
     return any((start, end) in quoted for _, start, end in fact.evidence)
-
-
-def _with_short_answer(shaped: Answer, fact: Answer) -> Answer:
-    if not fact.short_span:
-        return shaped
-    start, end = fact.short_span
-    if any(first <= start and end <= last for _, first, last in shaped.evidence):
-        return replace(shaped, short_answer=fact.short_answer, short_span=fact.short_span)
-    return shaped

@@ -70,20 +70,26 @@ def verdict(query: Query, ranking: rank.Ranking, index: LoadedIndex, reader: Rea
     return Verdict(decline.answers_with_reader(evidence, best.margin, cross_language(query, index)), readings)
 
 
-def compose_fact(query: Query, ranking: rank.Ranking, index: LoadedIndex, reader: Reader | None,
-                 said: Verdict | None = None) -> Answer:
+def compose_fact(query: Query, ranking: rank.Ranking, index: LoadedIndex, reader: Reader | None) -> Answer:
     """Today's answer: the sentence that answers and its short answer, or a decline."""
-    said = said or verdict(query, ranking, index, reader)
+    said = verdict(query, ranking, index, reader)
     if not said.answers:
         return not_found(query)
     # A sentence without a thing of the asked kind, or without the year the question names, does not
-    # answer it: the reader's choice gives way to the ranker's sentence, and that to a decline.
-    for answer in (_quoted_answer(query, ranking, index, said), tree_answer(query, ranking, index)):
-        if of_the_kind_asked(query, answer, index) and states_the_figures(query, answer, index):
+    # answer it: the reader's choice gives way to the ranker's sentence (worked out only then), and that
+    # to a decline. Without the reader the first answer is the ranker's already.
+    answer = _quoted_answer(query, ranking, index, said)
+    if _answers_as_asked(query, answer, index):
+        return answer
+    if said.readings:
+        answer = tree_answer(query, ranking, index)
+        if _answers_as_asked(query, answer, index):
             return answer
-        if not said.readings:
-            break
     return not_found(query)
+
+
+def _answers_as_asked(query: Query, answer: Answer, index: LoadedIndex) -> bool:
+    return of_the_kind_asked(query, answer, index) and states_the_figures(query, answer, index)
 
 
 def _quoted_answer(query: Query, ranking: rank.Ranking, index: LoadedIndex, said: Verdict) -> Answer:

@@ -4,8 +4,9 @@ lead-in, then each item's opening sentence, in article order.
 
 Which enumeration: one whose lead-in (or heading) is among the ranker's
 best sentences, or, with a count in the question, one of that length that
-holds one of them; a count it does not match rules it out. None: the question is answered as a fact (a list inside one
-sentence, "…包括金財工程、金農工程…", is then quoted as the fact it is).
+holds one of them; a count it does not match rules it out. None: the
+question is answered as a fact (a list inside one sentence, "…包括金財工程、
+金農工程…", is then quoted as the fact it is).
 """
 
 from __future__ import annotations
@@ -50,10 +51,19 @@ def led_list(fact: Answer, index: LoadedIndex) -> Answer | None:
         return None
     for enumeration in index.structure.enumerations:
         if enumeration.lead_in and enumeration.lead_in[0] >= start and enumeration.lead_in[1] <= end:
-            listed = list_answer(enumeration, list(fact.passages), index)
-            return replace(listed, short_answer=fact.short_answer, short_span=fact.short_span) \
-                if fact.short_span and any(a <= fact.short_span[0] < b for _, a, b in listed.evidence) else listed
+            return with_short_answer(list_answer(enumeration, list(fact.passages), index), fact)
     return None
+
+
+def with_short_answer(listed: Answer, fact: Answer) -> Answer:
+    """``listed`` with the fact's short answer, when that lies in one of its
+    quoted sentences (a short answer always does)."""
+    if not fact.short_span:
+        return listed
+    start, end = fact.short_span
+    if any(first <= start and end <= last for _, first, last in listed.evidence):
+        return replace(listed, short_answer=fact.short_answer, short_span=fact.short_span)
+    return listed
 
 
 def list_answer(enumeration: Enumeration, top: list, index: LoadedIndex) -> Answer:
@@ -76,7 +86,7 @@ def choose_enumeration(query: Query, ranking: Ranking, index: LoadedIndex) -> En
     sentences is among them. A question about one item ("中央政府負責哪些
     工作?" of an item that says so) is no question about the list."""
     count = query.shape.count
-    for sentence in _best_sentences(ranking, index):
+    for sentence in _best_sentences(ranking):
         start = int(index.sentences[sentence][0])
         for enumeration in index.structure.enumerations:
             length = len(_top_level(enumeration))
@@ -93,13 +103,12 @@ def _counted_nearby(query: Query, ranking: Ranking, index: LoadedIndex) -> Enume
     ranker's best sentence is ("the four stages" across languages, where
     the ranker's word features see little)."""
     vector = query.vector
-    best = _best_sentences(ranking, index)[0]
+    best = _best_sentences(ranking)[0]
     bar = float(index.sentence_vectors[best] @ vector)
     chosen, closest = None, bar
     for passage in ranking.passages[:DEFAULTS.answer_passages]:
         for enumeration in index.structure.enumerations:
-            first = enumeration.lead_in[0] if enumeration.lead_in else enumeration.items[0][0]
-            reached = first < passage.end and passage.start < enumeration.items[-1][1]
+            reached = enumeration.start < passage.end and passage.start < enumeration.items[-1][1]
             if not reached or len(_top_level(enumeration)) != query.shape.count:
                 continue
             for start in _announcers(enumeration, index):
@@ -121,7 +130,7 @@ def _names(index: LoadedIndex, sentence: int, counted: str) -> bool:
     return any(stem in text or any(term in text for term in index.glossary.get(stem, {})) for stem in stems)
 
 
-def _best_sentences(ranking: Ranking, index: LoadedIndex) -> list[int]:
+def _best_sentences(ranking: Ranking) -> list[int]:
     order = np.argsort(-ranking.scores, kind="stable")[:BEST_SENTENCES]
     return [ranking.candidates.sentences[i] for i in order]
 
@@ -129,11 +138,10 @@ def _best_sentences(ranking: Ranking, index: LoadedIndex) -> list[int]:
 def _announcers(enumeration: Enumeration, index: LoadedIndex) -> set[int]:
     """Start offsets of the sentences that say what the enumeration is: its
     lead-in and the heading right above it (for a list inside one sentence, that sentence)."""
-    first = enumeration.lead_in[0] if enumeration.lead_in else enumeration.items[0][0]
-    starts = {int(index.sentences[sentence_at(index, first)][0])}
-    if not enumeration.lead_in and not enumeration.inline:
-        starts = set()  # its first item is no lead-in
-    above = sentence_at(index, first) - 1
+    opening = sentence_at(index, enumeration.start)
+    # a list of paragraphs or sentences without a lead-in: its first item announces nothing
+    starts = {int(index.sentences[opening][0])} if enumeration.lead_in or enumeration.inline else set()
+    above = opening - 1
     if above >= 0 and index.sentence_kinds[above] == HEADING:
         starts.add(int(index.sentences[above][0]))
     return starts

@@ -19,7 +19,7 @@ from dataclasses import replace
 from ..fold import fold
 from ..index import LoadedIndex
 from ..records import BODY, MANNER, REASON, Answer
-from .quoting import continues, quote
+from .quoting import continues, quote, sentence_at
 
 MAX_SENTENCES = 3
 
@@ -53,7 +53,7 @@ def _widen(fact: Answer, index: LoadedIndex, kind: str, joins_next: re.Pattern,
     the next sentence of its paragraph."""
     if not fact.found:
         return fact
-    sentences = sorted({_sentence_of(index, start) for _, start, _ in fact.evidence})
+    sentences = sorted({sentence_at(index, start) for _, start, _ in fact.evidence})
     first, last = sentences[0], sentences[-1]
     if joins_previous and first > 0 and continues(index, first - 1) and _opens(index, first, joins_previous):
         sentences.insert(0, first - 1)
@@ -76,10 +76,6 @@ def _carries(index: LoadedIndex, sentences: list[int], words: re.Pattern) -> boo
     """Whether the quoted sentences state a cause (or a means): a word that
     says so, in a sentence that is no question."""
     return any(words.search(fold(index.sentence_text(s))) and not _asks(index, s) for s in sentences)
-
-
-def _sentence_of(index: LoadedIndex, start: int) -> int:
-    return int((index.sentences[:, 0] == start).nonzero()[0][0])
 
 
 def _opens(index: LoadedIndex, sentence: int, pattern: re.Pattern) -> bool:
