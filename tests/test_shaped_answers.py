@@ -281,3 +281,8 @@ def test_the_chat_shows_a_list_numbered_and_a_gist_with_its_headings_in_bold(gui
     assert '<strong class="aqa-gist-heading">Reviews</strong>' in html
     assert html.index("This guide explains") < html.index("aqa-gist-heading")  # the lead, quoted plain, first
     assert describe(summary) == "a summary of the article"
+
+
+def test_the_last_section_is_the_last_one_not_the_one_before(guide_qa):
+    answer = guide_qa.ask("Summarize the last section.")
+    assert answer.kind == "gist" and answer.text.startswith("We thank every contributor")

@@ -19,7 +19,7 @@ import numpy as np
 from ..index import LoadedIndex
 from ..query import Query
 from ..rank import Ranking
-from ..records import GIST, HEADING, Answer
+from ..records import BYLINE, GIST, HEADING, Answer
 from ..settings import DEFAULTS
 from ..structure import Section
 from .quoting import quote, sentences_within
@@ -36,7 +36,8 @@ _MIN_POINT_CHARS = 15  # shorter "sentences" are captions and labels ("词典文
 _ORDINAL_SECTION = re.compile(
     r"第([一二三四五六七八九十])(?:部分|节|章|段|小节)"
     r"|\b(first|second|third|fourth|fifth|sixth|last) (?:section|part|chapter|heading)\b")
-_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": -1,
+_LAST = 0  # "the last section": no place counted from the start
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "last": _LAST,
              **{char: i + 1 for i, char in enumerate("一二三四五六七八九十")}}
 
 def compose_gist(query: Query, ranking: Ranking, index: LoadedIndex) -> Answer | None:
@@ -68,6 +69,8 @@ def _section_asked(query: Query, ranking: Ranking, index: LoadedIndex) -> Sectio
     match = _ORDINAL_SECTION.search(query.folded)
     if match and sections:
         place = _ORDINALS[match.group(1) or match.group(2)]
+        if place == _LAST:
+            return sections[-1]
         return sections[place - 1] if place <= len(sections) else False
     if not query.shape.topic:
         return None
@@ -131,7 +134,7 @@ def _even_parts(index: LoadedIndex, n: int) -> list[Section]:
 
 
 def _body_sentences(index: LoadedIndex, start: int, end: int) -> list[int]:
-    return [s for s in sentences_within(index, start, end) if index.sentence_kinds[s] not in (HEADING, "byline")]
+    return [s for s in sentences_within(index, start, end) if index.sentence_kinds[s] not in (HEADING, BYLINE)]
 
 
 def _mean_vector(index: LoadedIndex, sentences: list[int]) -> np.ndarray:
