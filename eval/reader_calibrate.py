@@ -8,16 +8,13 @@ margins there are what it shows on text it has not seen. Each dev text of
 CMRC (Simplified, and Simplified questions on the Traditional text), DRCD
 and the four XQuAD pairings is built with the real embedder and asked its
 own questions (answerable), another text's questions and near misses (one
-number or name swapped: not answerable). A question in the article's
-language that names a key term the article never holds is declined by rule
-(``decline.answers_with_reader``); across languages that rule declined 22%
-and 48% of the answerable dev questions (names that do not translate), so
-there missing key terms are only an input. A small LightGBM classifier over
+number or name swapped: not answerable). A small LightGBM classifier over
 ``decline.READER_ANSWERABILITY`` is fitted with each set weighing the same;
-its threshold is the highest that keeps false declines (the rule's
-included) at most ``MAX_FALSE_DECLINES``, on out-of-fold probabilities with
-folds by text. On the same answerable questions (in the article's
-language) it chooses which stage quotes (``decline.ReaderChoice``): the
+its threshold is the highest that keeps false declines at most
+``MAX_FALSE_DECLINES``, on out-of-fold probabilities with folds by text. A
+key term the article never holds is one of its inputs, not a rule
+(``decline.py`` says why). On the same answerable questions (in the
+article's language) it chooses which stage quotes (``decline.ReaderChoice``): the
 reader when its margin reaches a threshold, else the ranker's sentence
 with the span stage's phrase or the reader's span inside it, whichever
 scores best (mean of answer accuracy and short-answer F1, each set
@@ -57,6 +54,8 @@ FOLDS = 4
 SEED = 2018
 PARAMS = dict(n_estimators=150, learning_rate=0.05, num_leaves=7, min_child_samples=20, subsample=0.8,
               subsample_freq=1, verbose=-1)
+# Reader margins under which a missing key term declines, narrowest first (-inf: never; inf: always).
+RULE_MARGINS = (-np.inf, -5.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 15.0, np.inf)
 CACHE = EVAL_DIR / ".cache" / "reader_calibration.npz"
 
 
@@ -166,27 +165,43 @@ def fit(features, labels, set_ids, text_ids) -> dict:
 
     out_of_fold = np.zeros(len(labels))
     indices = np.arange(len(labels))
-    column = list(decline.READER_ANSWERABILITY)
-    by_rule = (features[:, column.index("missing_key_terms")] > 0) & (features[:, column.index("cross_language")] == 0)
     for train, test in GroupKFold(n_splits=min(FOLDS, len(np.unique(text_ids)))).split(indices, groups=text_ids[indices]):
         raw = fitted(indices[train]).booster_.predict(features[indices[test]], raw_score=True)
         out_of_fold[indices[test]] = 1 / (1 + np.exp(-raw))
-    out_of_fold[by_rule] = -1.0  # declined before the classifier is asked
+    rule_margin, threshold, declined = _gated_rule(out_of_fold, features, labels, weights)
     answerable = labels == 1
-    threshold = weighted_threshold(out_of_fold[answerable], weights[answerable], MAX_FALSE_DECLINES)
-    declined = out_of_fold < threshold
     dump = fitted(indices).booster_.dump_model()
     dump["article_qa"] = {
-        "threshold": round(float(threshold), 6), "params": PARAMS, "seed": SEED,
+        "threshold": round(float(threshold), 6), "rule_margin": rule_margin, "params": PARAMS, "seed": SEED,
         "data": "dev texts of CMRC 2018 trial, DRCD dev and XQuAD (eval/reader_calibrate.py)",
-        "out_of_fold": {"declined_by_rule": round(float(by_rule[~answerable].mean()), 4),
-                        "false_decline_rate": round(float(declined[answerable].mean()), 4),
+        "out_of_fold": {"false_decline_rate": round(float(declined[answerable].mean()), 4),
                         "decline_rate": round(float(declined[~answerable].mean()), 4),
                         "answerable": int(answerable.sum()), "unanswerable": int((~answerable).sum())},
         "by_set": {str(int(k)): {"false_decline_rate": round(float(declined[answerable & (set_ids == k)].mean()), 4),
                                  "decline_rate": round(float(declined[~answerable & (set_ids == k)].mean()), 4)}
                    for k in np.unique(set_ids)}}
     return dump
+
+
+def _gated_rule(out_of_fold, features, labels, weights) -> tuple[float, float, np.ndarray]:
+    """The margin under which a missing key term declines (in the article's
+    language), with the classifier's threshold that keeps false declines
+    within budget beside it: the pair that declines the most unanswerable
+    questions out of fold, each set weighing the same (a tie: the rule the
+    narrower). Returns the margin, the threshold and who is declined."""
+    column = list(decline.READER_ANSWERABILITY)
+    missing = (features[:, column.index("missing_key_terms")] > 0) & (features[:, column.index("cross_language")] == 0)
+    margin = features[:, column.index("reader_margin")]
+    answerable = labels == 1
+    best = None
+    for rule_margin in RULE_MARGINS:
+        gated = np.where(missing & (margin < rule_margin), -1.0, out_of_fold)
+        threshold = weighted_threshold(gated[answerable], weights[answerable], MAX_FALSE_DECLINES)
+        declined = gated < threshold
+        caught = float(np.sum(weights[~answerable] * declined[~answerable]))
+        if best is None or caught > best[0] + 1e-9:
+            best = (caught, rule_margin, float(threshold), declined)
+    return best[1], best[2], best[3]
 
 
 def main(argv=None) -> int:

@@ -15,10 +15,18 @@ thresholds), **train** otherwise.
 A window is what the product reads: a sentence and its neighbours in the
 same paragraph, up to ``read.MAX_PASSAGE_TOKENS`` tokens. A positive window
 holds the gold answer (its first occurrence at the gold offset). The
-no-answer windows, labelled with the first token as in SQuAD 2.0, are
-another window of the same paragraph that holds no gold; the question of
-another text on this window; and a near miss: the question with one number,
-year or name swapped for one that the window does not hold.
+no-answer windows, labelled with the first token as in SQuAD 2.0, are the
+negatives users produce:
+
+- another window of the same paragraph that holds no gold;
+- the question of another paragraph of the same text on this window (same
+  topic, same names: the hardest to tell apart);
+- the question of another text on this window;
+- a near miss: the question with one number, year or name swapped for one
+  that the window does not hold;
+- a window of the same text that lacks the kind asked: a when-question on
+  the window sharing most words with it among those that state no time, a
+  how-many question on one that states no figure.
 """
 
 from __future__ import annotations
@@ -33,10 +41,12 @@ from pathlib import Path
 import cmrc
 import project_questions
 
+from article_qa.answer.typed import states_a_number, states_a_time
 from article_qa.chunk import split_sentences
-from article_qa.fold import has_han, to_simplified
+from article_qa.fold import fold, has_han, to_simplified
 from article_qa.read import window_around
 from article_qa.records import Article, Span
+from article_qa.span import NUMBER, TIME, asked, first_asked
 from article_qa.tagging import tag
 
 EVAL_DIR = Path(__file__).resolve().parent
@@ -44,7 +54,9 @@ DRCD = EVAL_DIR / "drcd" / "DRCD_dev.json"
 XQUAD = {"en": EVAL_DIR / "xquad" / "xquad.en.json", "zh": EVAL_DIR / "xquad" / "xquad.zh.json"}
 SEED = 2018
 OTHER_WINDOW_RATE = 0.35  # another window of the same paragraph, no gold in it
+SAME_TEXT_RATE = 0.25  # a question of another paragraph of the same text on this window
 OTHER_QUESTION_RATE = 0.25  # another text's question on this window
+MIN_SHARED_WORDS = 2  # a kind-lacking window is on the question's topic: Han pairs or English words shared
 SWAPPED_RATE = 0.3  # one number, year or name of the question swapped
 CROSS_SCRIPT_RATE = 0.3  # a Chinese question asked in the other script
 _NUMBER = re.compile(r"\d+")
@@ -70,7 +82,7 @@ class Example:
     """One window to read: ``answer`` is (start, end) inside ``window``, or None."""
 
     source: str
-    kind: str  # answer | other-window | other-question | swapped
+    kind: str  # answer | other-window | same-text | other-question | swapped | kind-lacking
     text_id: str
     split: str
     question: str
@@ -155,16 +167,20 @@ def all_items() -> tuple[Item, ...]:
 
 # ---- windows -----------------------------------------------------------------
 
-def sentences_of(context: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=4096)
+def sentences_of(context: str) -> tuple[tuple[int, int], ...]:
+    """Sentence offsets (cached: the kind-lacking search reads every paragraph of a text)."""
     article = Article(text=context, spans=(Span(0, len(context), False),))
-    return [(s.start, s.end) for s in split_sentences(article)]
+    return tuple((s.start, s.end) for s in split_sentences(article))
 
 
 def examples(items, tokenizer, rng: random.Random) -> list[Example]:
     """Every item's positive window, and its no-answer windows by the rates above."""
     pool_by_source: dict[str, list[Item]] = {}
+    pool_by_text: dict[tuple[str, str], list[Item]] = {}
     for item in items:
         pool_by_source.setdefault(item.source, []).append(item)
+        pool_by_text.setdefault((item.source, item.text_id), []).append(item)
     out = []
     for item in items:
         sentences = sentences_of(item.context)
@@ -174,16 +190,18 @@ def examples(items, tokenizer, rng: random.Random) -> list[Example]:
         out.append(positive)
         if rng.random() < OTHER_WINDOW_RATE:
             out += _other_window(item, sentences, tokenizer, rng)
+        if rng.random() < SAME_TEXT_RATE:
+            out += _elsewhere_question(item, positive, pool_by_text[item.source, item.text_id], "same-text", rng)
         if rng.random() < OTHER_QUESTION_RATE:
-            stranger = rng.choice(pool_by_source[item.source])
-            if stranger.text_id != item.text_id and not any(g in positive.window for g in stranger.golds):
-                out.append(Example(item.source, "other-question", item.text_id, item.split,
-                                   stranger.question, positive.window, None, ()))
+            strangers = [rng.choice(pool_by_source[item.source])]
+            strangers = [s for s in strangers if s.text_id != item.text_id]
+            out += _elsewhere_question(item, positive, strangers, "other-question", rng)
         if rng.random() < SWAPPED_RATE:
             swapped = swap_one(item.question, positive.window, pool_by_source[item.source], rng)
             if swapped:
                 out.append(Example(item.source, "swapped", item.text_id, item.split, swapped,
                                    positive.window, None, ()))
+        out += _kind_lacking(item, pool_by_text[item.source, item.text_id], tokenizer, rng)
     return [_cross_script(example, rng) for example in out]
 
 
@@ -209,6 +227,53 @@ def _other_window(item: Item, sentences, tokenizer, rng) -> list[Example]:
         if not any(g in window for g in item.golds):
             return [Example(item.source, "other-window", item.text_id, item.split, item.question, window, None, ())]
     return []
+
+
+def _elsewhere_question(item: Item, positive: Example, askers: list[Item], kind: str, rng) -> list[Example]:
+    """One of ``askers``' questions from another paragraph on this window,
+    when the window holds none of its golds."""
+    askers = [a for a in askers if a.context != item.context and not any(g in positive.window for g in a.golds)]
+    if not askers:
+        return []
+    asker = rng.choice(askers)
+    return [Example(item.source, kind, item.text_id, item.split, asker.question, positive.window, None, ())]
+
+
+def _kind_lacking(item: Item, text_items: list[Item], tokenizer, rng) -> list[Example]:
+    """The window of the same text, without the gold, that shares most words
+    with a when (how-many) question among those on its topic that state no
+    time (figure)."""
+    states = {TIME: states_a_time, NUMBER: states_a_number}.get(_asked(item.question))
+    # the gold must state the kind: "哪几方面" reads as how-many but asks which
+    if states is None or not states(item.answer):
+        return []
+    words = _words(item.question)
+    scored = []
+    for context in dict.fromkeys(other.context for other in text_items):
+        for position, (start, end) in enumerate(sentences_of(context)):
+            sentence = context[start:end]
+            shared = len(words & _words(sentence))
+            if shared >= MIN_SHARED_WORDS and not states(sentence) and not any(g in sentence for g in item.golds):
+                scored.append((shared, rng.random(), context, position))
+    for _, _, context, position in sorted(scored, reverse=True)[:3]:
+        start, end = window_around(context, sentences_of(context), position, position, tokenizer,
+                                   prefer_left=rng.random() < 0.5)
+        window = context[start:end]
+        if not states(window) and not any(g in window for g in item.golds):
+            return [Example(item.source, "kind-lacking", item.text_id, item.split, item.question, window, None, ())]
+    return []
+
+
+def _asked(question: str) -> str | None:
+    folded = fold(question)
+    return asked(folded)[0] if has_han(folded) else first_asked(folded)
+
+
+def _words(text: str) -> set[str]:
+    """Pairs of Han characters and lower-cased English words of three letters or more."""
+    folded = fold(text)
+    pairs = {a + b for run in re.findall(r"[\u4e00-\u9fff]+", folded) for a, b in zip(run, run[1:])}
+    return pairs | set(re.findall(r"[a-z]{3,}", folded.lower()))
 
 
 def swap_one(question: str, window: str, pool: list[Item], rng: random.Random) -> str | None:

@@ -9,7 +9,11 @@ attention mask; outputs the start and end logits of every token.
 ONNX Runtime's dynamic quantisation (``quantize_dynamic``) then stores the
 weight matrices as int8 and quantises activations per call; the export
 checks the int8 graph against the torch model and records the largest
-logit difference in the card.
+logit difference in the card. The feed-forward output products of layers
+4-7 (the lowest trained ones) stay float: quantised, they alone cost the
+retrained reader 0.03 of its 0.04 span F1 lost to int8 on the dev windows
+(layers 0-3: 0.01, 8-11: none; all of them float: no loss, 43 MB instead
+of 29 MB).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ OPSET = 17
 # int8 one (MAX_INT8_F1_LOSS there); this bound catches a broken graph, not
 # rounding.
 PARITY_TOLERANCE = 0.4
+FLOAT_NODES = tuple(f"l{layer}.fo.mm" for layer in range(4, 8))  # kept float by the quantisation (see above)
 
 
 class _Graph:
@@ -138,6 +143,7 @@ def export(model, out: Path, e5, *, say=print, keep_float: bool = False, untrain
             (out / "reader-float.onnx").write_bytes(float_file.read_bytes())
         quantize_dynamic(str(float_file), str(target), weight_type=QuantType.QInt8, per_channel=True,
                          reduce_range=True, op_types_to_quantize=["MatMul", "Attention"],
+                         nodes_to_exclude=list(FLOAT_NODES),
                          extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     int8_gap, logit_range = _parity(model, target, e5)
     share = int8_gap / logit_range

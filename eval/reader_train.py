@@ -212,10 +212,12 @@ def _save_checkpoint(path: Path, model, optimiser, schedule, step: int, settings
 
 def window_figures(logits_of, rows) -> dict:
     """Span F1 on answer windows (the window given), and how often the
-    no-answer score wins on windows without the answer, by source."""
+    no-answer score wins on windows without the answer, by source; and that
+    last rate by the kind of no-answer window (``reader_data.Example.kind``)."""
     import cmrc
 
     by_source: dict[str, dict[str, list]] = {}
+    by_kind: dict[str, list] = {}
     for row, (start_logits, end_logits) in zip(rows, logits_of(rows)):
         example = row["example"]
         usable = np.zeros(len(start_logits), dtype=bool)
@@ -226,16 +228,22 @@ def window_figures(logits_of, rows) -> dict:
         figures = by_source.setdefault(example.source, {"f1": [], "answered": [], "declined": []})
         if example.answer is None:
             figures["declined"].append(no_answer >= score)
+            by_kind.setdefault(example.kind, []).append(no_answer >= score)
             continue
         span = example.window[row["spans"][first - row["offset"]][0]:row["spans"][last - row["offset"]][1]]
         figures["f1"].append(_f1(span, example.golds, cmrc))
         figures["answered"].append(score > no_answer)
-    return {source: {key: round(float(np.mean(values)), 3) if values else None for key, values in figures.items()}
-            for source, figures in sorted(by_source.items())}
+    return {"by source": {source: {key: _mean(values) for key, values in figures.items()}
+                          for source, figures in sorted(by_source.items())},
+            "declined by no-answer kind": {kind: _mean(values) for kind, values in sorted(by_kind.items())}}
+
+
+def _mean(values: list) -> float | None:
+    return round(float(np.mean(values)), 3) if values else None
 
 
 def _mean_f1(figures: dict) -> float:
-    return float(np.mean([f["f1"] for f in figures.values() if f["f1"] is not None]))
+    return float(np.mean([f["f1"] for f in figures["by source"].values() if f["f1"] is not None]))
 
 
 def _f1(prediction: str, golds, cmrc) -> float:

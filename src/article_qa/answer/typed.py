@@ -52,6 +52,11 @@ _YEAR = re.compile(r"\d{2,4}\s*年|(?<!\d)(?:1\d{3}|20\d{2})(?!\d)|[〇零一二
 _DAY = re.compile(r"\d{1,2}\s*[日号號]|[一二三四五六七八九十]+[日号號]|\d{1,2}(?:st|nd|rd|th)\b|\b(?:" + _MONTHS + r")\s+\d{1,2}\b"
                   r"|\b\d{1,2}\s+(?:" + _MONTHS + r")\b", re.IGNORECASE)
 
+# 一 is left out: it is in too many words (一些, 统一) to mark a figure.
+_ANY_NUMBER = re.compile(r"\d|[〇零二两三四五六七八九十百千万亿]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                         r"eleven|twelve|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|"
+                         r"dozens?|half|several|many|few)\b", re.IGNORECASE)
+
 
 def of_the_kind_asked(query: Query, answer: Answer, index: LoadedIndex) -> bool:
     """Whether a quoted sentence states a time, when the question asks when
@@ -62,7 +67,17 @@ def of_the_kind_asked(query: Query, answer: Answer, index: LoadedIndex) -> bool:
     unit = _ASKS_YEAR.search(query.folded) and _YEAR or _ASKS_DAY.search(query.folded) and _DAY
     if unit:  # 哪一年 is not answered by a month and a day, nor 哪一天 by a year
         return any(unit.search(sentence) for sentence in sentences)
-    return any((_CHINESE_TIME.search(fold(s)) if has_han(s) else _ENGLISH_TIME.search(s)) for s in sentences)
+    return any(states_a_time(sentence) for sentence in sentences)
+
+
+def states_a_time(text: str) -> bool:
+    """Whether a passage states any time (the when-check's reading)."""
+    return bool(_CHINESE_TIME.search(fold(text)) if has_han(text) else _ENGLISH_TIME.search(text))
+
+
+def states_a_number(text: str) -> bool:
+    """Whether a passage states any figure, in digits, Chinese numerals or English words."""
+    return bool(_ANY_NUMBER.search(fold(text) if has_han(text) else text))
 
 
 def _asked_kind(query: Query) -> str | None:
