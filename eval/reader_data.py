@@ -265,6 +265,9 @@ def _kind_lacking(item: Item, text_items: list[Item], tokenizer, rng) -> list[Ex
 
 
 def _asked(question: str) -> str | None:
+    """The kind asked, as the shipped reader's data read it: the span stage's
+    plain reading, where ``answer.typed`` asks for the refined one (they
+    differ on 66 of the items); one reading for both is for the next retrain."""
     folded = fold(question)
     return asked(folded)[0] if has_han(folded) else first_asked(folded)
 
